@@ -1,0 +1,46 @@
+// Builds the HTTP app around a DaemonCore; never listens (server.ts does), so tests can inject.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { DaemonCore } from '../core/daemon-core.js'
+import { installAuth } from './auth.js'
+import { BODY_LIMIT, installJsonBodyParser } from './body-parser.js'
+import { installErrorHandling, sendError } from './error-handler.js'
+import { controlRoutes } from './routes/control.js'
+import { programRoutes } from './routes/programs.js'
+import { statusRoutes } from './routes/status.js'
+import { validatorCompiler } from './validation.js'
+
+export const API_PREFIX = '/api/v1/daemon'
+
+export interface AppOptions {
+  readonly core: DaemonCore
+  readonly version: string
+  readonly token?: string | undefined
+  readonly logger?: FastifyServerOptions['logger']
+  readonly startedAt?: number
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT,
+    logger: options.logger ?? false,
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    frameworkErrors: (error, _request, reply) => {
+      void sendError(reply, 'VALIDATION_ERROR', `bad request: ${error.message}`)
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.setValidatorCompiler(validatorCompiler)
+  installErrorHandling(app)
+  installJsonBodyParser(app)
+  installAuth(app, { token: options.token, openPaths: [`${API_PREFIX}/health`] })
+
+  const { core } = options
+  await app.register(async (api) => {
+    await api.register(programRoutes, { core })
+    await api.register(controlRoutes, { core })
+    await api.register(statusRoutes, { core, version: options.version, startedAt: options.startedAt ?? Date.now() })
+  }, { prefix: API_PREFIX })
+  return app
+}

@@ -1,0 +1,47 @@
+// Status, logs and health routes.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { DaemonCore } from '../../core/daemon-core.js'
+import { ErrorBody, IdParams } from '../../schema/envelope.js'
+import { HealthBody } from '../../schema/health.js'
+import { LogsBody, LogsQuery } from '../../schema/logs.js'
+import { ProgramStatus, ProgramStatusList } from '../../schema/status.js'
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody }
+
+export interface StatusRouteOptions {
+  core: DaemonCore
+  version: string
+  startedAt: number
+}
+
+export const statusRoutes: FastifyPluginAsyncTypebox<StatusRouteOptions> = async (app, { core, version, startedAt }) => {
+  app.get('/status', {
+    schema: { tags: ['status'], summary: 'Status of every program', response: { 200: ProgramStatusList, 401: ErrorBody } },
+  }, () => core.statusAll())
+
+  app.get('/status/:id', {
+    schema: { tags: ['status'], summary: 'Status of one program', params: IdParams, response: { 200: ProgramStatus, ...errors } },
+  }, (request) => core.status(request.params.id))
+
+  app.get('/programs/:id/logs', {
+    schema: {
+      tags: ['logs'], summary: 'Last N lines of stdout and stderr, read from the end of the files',
+      params: IdParams, querystring: LogsQuery, response: { 200: LogsBody, ...errors },
+    },
+  }, (request) => core.logs(request.params.id, { lines: request.query.lines ?? 100, ...(request.query.port === undefined ? {} : { port: request.query.port }) }))
+
+  app.get('/health', {
+    schema: { tags: ['health'], summary: 'Liveness and checks; never needs a token', response: { 200: HealthBody, 503: HealthBody } },
+  }, async (_request, reply) => {
+    const checks = core.health()
+    const healthy = checks.supervisor === 'running' && checks.config === 'valid'
+    return reply.code(healthy ? 200 : 503).send({
+      status: healthy ? 'healthy' : 'unhealthy',
+      service: 'hoody-daemon',
+      version,
+      timestamp: new Date().toISOString(),
+      uptime: Math.floor((Date.now() - startedAt) / 1000),
+      checks,
+    })
+  })
+}

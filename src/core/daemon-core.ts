@@ -1,0 +1,61 @@
+// The face of the core that the API (and anything else outside) sees.
+import type { LogsBody } from '../schema/logs.js'
+import type { Program, ProgramAddBody, ProgramEditBody } from '../schema/program.js'
+import type { ProgramStatus } from '../schema/status.js'
+import type { ProcessState } from './states.js'
+
+export interface StartOptions {
+  readonly port?: number
+  /** Wait for RUNNING (at most startsecs + 5 s); false answers at once. */
+  readonly wait: boolean
+}
+
+export interface StopOptions {
+  readonly port?: number
+  readonly all?: boolean
+}
+
+export interface StartedInstance {
+  readonly port: number
+  readonly status: ProcessState
+  readonly pid: number | null
+}
+
+export interface StartResult {
+  readonly status: ProcessState
+  readonly pid: number | null
+  readonly port?: number
+  readonly instances?: StartedInstance[]
+}
+
+export interface StopResult {
+  /** Set when every instance of a port-range program was stopped (or `all` was asked). */
+  readonly stoppedPorts?: number[]
+}
+
+export interface DisableResult {
+  readonly wasRunning: boolean
+  readonly actions: string[]
+}
+
+export interface HealthChecks {
+  readonly supervisor: string
+  readonly config: string
+}
+
+export interface DaemonCore {
+  listPrograms(): Program[]
+  getProgram(id: string): Program
+  addProgram(body: ProgramAddBody): Promise<Program>
+  editProgram(id: string, patch: ProgramEditBody): Promise<Program>
+  removeProgram(id: string): Promise<{ wasRunning: boolean }>
+  enable(id: string): Promise<void>
+  disable(id: string): Promise<DisableResult>
+  start(id: string, options: StartOptions): Promise<StartResult>
+  stop(id: string, options: StopOptions): Promise<StopResult>
+  restart(id: string, options: StartOptions): Promise<StartResult>
+  status(id: string): ProgramStatus
+  statusAll(): ProgramStatus[]
+  logs(id: string, options: { lines: number; port?: number }): Promise<LogsBody>
+  health(): HealthChecks
+}

@@ -1,0 +1,33 @@
+// The interface every supervision engine implements: the native one in this folder, and later
+// one that drives a real supervisord. The program service above it never sees processes.
+import type { Program } from '../schema/program.js'
+import type { InstanceSnapshot } from './instance.js'
+
+export type { InstanceSnapshot }
+
+export interface LogPaths {
+  readonly stdout: string
+  /** null when stderr is redirected into stdout. */
+  readonly stderr: string | null
+}
+
+export interface ProcessEngine {
+  /** Make the engine run this program's current configuration from its next spawn on. */
+  configure(program: Program): void
+  /** Forget a program whose instances are all stopped. */
+  forget(id: string): void
+  /** Request a start of the given ports (every instance when undefined); answers once requested. */
+  start(id: string, port?: number): Promise<void>
+  /** Stop the given ports (every instance when undefined); resolves once they are stopped. */
+  stop(id: string, port?: number): Promise<void>
+  /** Stop then start, one command per instance. */
+  restart(id: string, port?: number): Promise<void>
+  /** Resolve once every given instance satisfies `done`, or at the deadline. */
+  waitFor(id: string, port: number | undefined, done: (snapshot: InstanceSnapshot) => boolean, timeoutMs: number): Promise<InstanceSnapshot[]>
+  /** The state of every instance of a program, ordered by port. */
+  snapshots(id: string): InstanceSnapshot[]
+  /** Where an instance's output goes. */
+  logPaths(program: Program, port: number): LogPaths
+  /** "running", or a sentence naming what is wrong with the engine. */
+  health(): string
+}

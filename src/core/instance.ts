@@ -1,0 +1,287 @@
+// One process instance: the only writer of its state. It feeds events to the pure machine,
+// carries out the effects (spawn, signal, timers) and serialises commands, so two racing
+// starts can never spawn twice.
+import type { ChildProcess } from 'node:child_process'
+import type { Autorestart, StopSignal } from '../schema/program.js'
+import { capture } from '../logs/capture.js'
+import { LogWriter } from '../logs/log-writer.js'
+import { exitStatusOf, groupAlive, signalGroup, toSignal } from './kill.js'
+import { transition } from './machine.js'
+import { spawnProcess, type ProcessSpec } from './spawner.js'
+import type { Effect, MachineContext, MachineEvent, ProcessState, TimerName } from './states.js'
+
+export interface InstanceSpec extends ProcessSpec {
+  readonly programId: string
+  /** 0 for a single-instance program. */
+  readonly port: number
+  readonly stdoutPath: string
+  /** null when stderr is redirected into the stdout log. */
+  readonly stderrPath: string | null
+  readonly startsecs: number
+  readonly startretries: number
+  readonly stopwaitsecs: number
+  readonly stopsignal: StopSignal
+  readonly autorestart: Autorestart
+  readonly exitcodes: readonly number[]
+}
+
+export interface InstanceSnapshot {
+  readonly port: number
+  readonly state: ProcessState
+  readonly pid: number | null
+  /** When the current process was spawned (ms since epoch), null when none runs. */
+  readonly startedAt: number | null
+  readonly exitStatus: number | null
+  readonly spawnError: string | null
+}
+
+interface LiveProcess {
+  readonly child: ChildProcess
+  readonly pid: number
+  readonly startedAt: number
+  readonly writers: LogWriter[]
+}
+
+/** How often a stopping instance checks whether its whole process group is gone. */
+const GROUP_POLL_MS = 20
+
+export class Instance {
+  private spec: InstanceSpec
+  private state: ProcessState = 'STOPPED'
+  private failures = 0
+  private crashes = 0
+  private exitStatus: number | null = null
+  private spawnError: string | null = null
+  private live: LiveProcess | null = null
+  private readonly timers = new Map<TimerName, NodeJS.Timeout>()
+  private readonly listeners = new Set<() => void>()
+  private deferred: MachineEvent[] = []
+  private commands: Promise<unknown> = Promise.resolve()
+  private groupPoll: NodeJS.Timeout | null = null
+
+  constructor(spec: InstanceSpec) {
+    this.spec = spec
+  }
+
+  get port(): number {
+    return this.spec.port
+  }
+
+  get currentState(): ProcessState {
+    return this.state
+  }
+
+  /** Replace the spec; takes effect at the next spawn. */
+  configure(spec: InstanceSpec): void {
+    this.spec = spec
+  }
+
+  snapshot(): InstanceSnapshot {
+    return {
+      port: this.spec.port,
+      state: this.state,
+      pid: this.live?.pid ?? null,
+      startedAt: this.live?.startedAt ?? null,
+      exitStatus: this.exitStatus,
+      spawnError: this.spawnError,
+    }
+  }
+
+  /** Ask for a start; resolves once the event is applied (not when RUNNING: see waitFor). */
+  start(): Promise<void> {
+    return this.enqueue(() => {
+      this.dispatch({ type: 'start' })
+      return Promise.resolve()
+    })
+  }
+
+  /** Stop and resolve once no process of this instance is left. Holds the queue meanwhile. */
+  stop(): Promise<void> {
+    return this.enqueue(() => this.stopNow())
+  }
+
+  /** Stop then start as one command, so no other command can slip in between. */
+  restart(): Promise<void> {
+    return this.enqueue(async () => {
+      await this.stopNow()
+      this.dispatch({ type: 'start' })
+    })
+  }
+
+  /** Resolve with the state once `done(state)` holds, or with the current state at the deadline. */
+  waitFor(done: (state: ProcessState, snapshot: InstanceSnapshot) => boolean, timeoutMs: number): Promise<ProcessState> {
+    if (done(this.state, this.snapshot())) return Promise.resolve(this.state)
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer)
+        this.listeners.delete(check)
+        resolve(this.state)
+      }
+      const check = () => {
+        if (done(this.state, this.snapshot())) finish()
+      }
+      // setTimeout treats Infinity as 1 ms, so an unbounded wait sets no timer at all.
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(finish, timeoutMs) : undefined
+      this.listeners.add(check)
+    })
+  }
+
+  private stopNow(): Promise<void> {
+    this.dispatch({ type: 'stop' })
+    return this.waitFor((state) => state !== 'STOPPING', Number.POSITIVE_INFINITY).then(() => undefined)
+  }
+
+  private enqueue(command: () => Promise<void>): Promise<void> {
+    const run = this.commands.then(command)
+    // The queue survives a failed command; the caller still sees the failure.
+    this.commands = run.catch(() => undefined)
+    return run
+  }
+
+  private context(): MachineContext {
+    const { startsecs, startretries, stopwaitsecs, autorestart, exitcodes } = this.spec
+    return { startsecs, startretries, stopwaitsecs, autorestart, exitcodes, failures: this.failures, crashes: this.crashes }
+  }
+
+  private dispatch(event: MachineEvent): void {
+    const outcome = transition(this.state, event, this.context())
+    if (outcome.deferred === true) {
+      this.deferred.push(event)
+      return
+    }
+    const previous = this.state
+    this.state = outcome.state
+    if (outcome.failures !== undefined) this.failures = outcome.failures
+    if (outcome.crashes !== undefined) this.crashes = outcome.crashes
+    if (outcome.spawnError !== undefined) this.spawnError = outcome.spawnError
+    if (outcome.exitStatus !== undefined) this.exitStatus = outcome.exitStatus
+    const followUp = this.runEffects(outcome.effects)
+    if (previous !== this.state || followUp !== undefined) this.notify()
+    if (followUp !== undefined) {
+      this.dispatch(followUp)
+      return
+    }
+    if (previous !== this.state && this.deferred.length > 0) {
+      const replay = this.deferred
+      this.deferred = []
+      for (const deferredEvent of replay) this.dispatch(deferredEvent)
+    }
+  }
+
+  /** Carry out effects in order; a failed spawn ends the list and returns the event to feed back. */
+  private runEffects(effects: readonly Effect[]): MachineEvent | undefined {
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'cancel_timers':
+          this.cancelTimers()
+          break
+        case 'arm':
+          this.arm(effect.timer, effect.ms)
+          break
+        case 'signal':
+          this.signal(effect.signal === 'SIGKILL' ? 'SIGKILL' : toSignal(this.spec.stopsignal))
+          break
+        case 'spawn': {
+          const failure = this.spawn()
+          if (failure !== undefined) return { type: 'spawn_failed', reason: failure }
+          return { type: 'spawned' }
+        }
+      }
+    }
+    return undefined
+  }
+
+  private arm(timer: TimerName, ms: number): void {
+    const event: MachineEvent = timer === 'startsecs'
+      ? { type: 'startsecs_elapsed' }
+      : timer === 'backoff'
+        ? { type: 'backoff_elapsed' }
+        : timer === 'restart'
+          ? { type: 'restart_due' }
+          : { type: 'stopwait_elapsed' }
+    clearTimeout(this.timers.get(timer))
+    this.timers.set(timer, setTimeout(() => {
+      this.timers.delete(timer)
+      this.dispatch(event)
+    }, ms))
+  }
+
+  private cancelTimers(): void {
+    for (const timer of this.timers.values()) clearTimeout(timer)
+    this.timers.clear()
+  }
+
+  private signal(signal: NodeJS.Signals): void {
+    if (this.live === null) return
+    signalGroup(this.live.pid, signal)
+  }
+
+  /** Spawn the process; returns the reason when it could not be spawned. */
+  private spawn(): string | undefined {
+    const writers: LogWriter[] = []
+    try {
+      writers.push(LogWriter.open(this.spec.stdoutPath))
+      if (this.spec.stderrPath !== null) writers.push(LogWriter.open(this.spec.stderrPath))
+    } catch (error) {
+      for (const writer of writers) void writer.close()
+      return `cannot open log file: ${(error as Error).message}`
+    }
+    const outcome = spawnProcess(this.spec)
+    if (!outcome.ok) {
+      for (const writer of writers) void writer.close()
+      return outcome.reason
+    }
+    const { child, pid } = outcome
+    const stdoutWriter = writers[0] as LogWriter
+    const stderrWriter = writers[1] ?? stdoutWriter
+    const live: LiveProcess = { child, pid, startedAt: Date.now(), writers }
+    this.live = live
+    const captured = [
+      child.stdout === null ? Promise.resolve() : capture(child.stdout, stdoutWriter),
+      child.stderr === null ? Promise.resolve() : capture(child.stderr, stderrWriter),
+    ]
+    void Promise.all(captured).then(() => Promise.all(writers.map((w) => w.close())))
+    child.once('exit', (code, signal) => { this.onExit(live, exitStatusOf(code, signal)) })
+    return undefined
+  }
+
+  private onExit(live: LiveProcess, exitStatus: number): void {
+    if (this.live !== live) return
+    const ranMs = Date.now() - live.startedAt
+    if (this.state === 'STOPPING') {
+      // Stopped only when every descendant is gone too; stopwait's SIGKILL still applies.
+      this.waitForEmptyGroup(live, () => { this.finishExit(live, exitStatus, ranMs) })
+      return
+    }
+    // The leader is gone: leftovers of its group would outlive the program, so they go too.
+    signalGroup(live.pid, 'SIGKILL')
+    this.finishExit(live, exitStatus, ranMs)
+  }
+
+  private waitForEmptyGroup(live: LiveProcess, then: () => void): void {
+    if (!groupAlive(live.pid)) {
+      then()
+      return
+    }
+    this.groupPoll = setTimeout(() => {
+      this.groupPoll = null
+      this.waitForEmptyGroup(live, then)
+    }, GROUP_POLL_MS)
+  }
+
+  private finishExit(live: LiveProcess, exitStatus: number, ranMs: number): void {
+    if (this.live !== live) return
+    this.live = null
+    this.dispatch({ type: 'exited', exitStatus, ranMs })
+  }
+
+  private notify(): void {
+    for (const listener of [...this.listeners]) listener()
+  }
+
+  /** Cancel timers and polls; used when the instance is dropped after a stop. */
+  dispose(): void {
+    this.cancelTimers()
+    if (this.groupPoll !== null) clearTimeout(this.groupPoll)
+  }
+}

@@ -1,0 +1,107 @@
+// The native engine: instances of programs, spawned and watched by this process.
+import { join } from 'node:path'
+import type { Program } from '../schema/program.js'
+import { withPort } from './command-line.js'
+import type { LogPaths, ProcessEngine } from './engine.js'
+import { Instance, type InstanceSnapshot, type InstanceSpec } from './instance.js'
+import { instancePorts, SINGLE } from './ports.js'
+
+export interface NativeEngineOptions {
+  /** Default log folder: <data-dir>/logs. */
+  readonly logDir: string
+}
+
+export class NativeEngine implements ProcessEngine {
+  private readonly programs = new Map<string, Map<number, Instance>>()
+  private readonly logDir: string
+
+  constructor(options: NativeEngineOptions) {
+    this.logDir = options.logDir
+  }
+
+  configure(program: Program): void {
+    const existing = this.programs.get(program.id) ?? new Map<number, Instance>()
+    const next = new Map<number, Instance>()
+    for (const port of instancePorts(program.port_range)) {
+      const spec = this.specFor(program, port)
+      const instance = existing.get(port)
+      if (instance === undefined) {
+        next.set(port, new Instance(spec))
+      } else {
+        instance.configure(spec)
+        next.set(port, instance)
+      }
+    }
+    for (const [port, instance] of existing) if (!next.has(port)) instance.dispose()
+    this.programs.set(program.id, next)
+  }
+
+  forget(id: string): void {
+    for (const instance of this.instancesOf(id)) instance.dispose()
+    this.programs.delete(id)
+  }
+
+  async start(id: string, port?: number): Promise<void> {
+    await Promise.all(this.select(id, port).map((instance) => instance.start()))
+  }
+
+  async stop(id: string, port?: number): Promise<void> {
+    await Promise.all(this.select(id, port).map((instance) => instance.stop()))
+  }
+
+  async restart(id: string, port?: number): Promise<void> {
+    await Promise.all(this.select(id, port).map((instance) => instance.restart()))
+  }
+
+  async waitFor(id: string, port: number | undefined, done: (s: InstanceSnapshot) => boolean, timeoutMs: number): Promise<InstanceSnapshot[]> {
+    const instances = this.select(id, port)
+    await Promise.all(instances.map((instance) => instance.waitFor((_state, snapshot) => done(snapshot), timeoutMs)))
+    return instances.map((instance) => instance.snapshot())
+  }
+
+  snapshots(id: string): InstanceSnapshot[] {
+    return this.instancesOf(id).map((instance) => instance.snapshot())
+  }
+
+  logPaths(program: Program, port: number): LogPaths {
+    const base = port === SINGLE ? program.id : `${program.id}-${port}`
+    const stdout = program.stdout_logfile === '' ? join(this.logDir, `${base}.stdout.log`) : withPort(program.stdout_logfile, port)
+    if (program.redirect_stderr) return { stdout, stderr: null }
+    const stderr = program.stderr_logfile === '' ? join(this.logDir, `${base}.stderr.log`) : withPort(program.stderr_logfile, port)
+    return { stdout, stderr }
+  }
+
+  health(): string {
+    return 'running'
+  }
+
+  private instancesOf(id: string): Instance[] {
+    return [...(this.programs.get(id)?.values() ?? [])]
+  }
+
+  private select(id: string, port: number | undefined): Instance[] {
+    const instances = this.instancesOf(id)
+    return port === undefined ? instances : instances.filter((instance) => instance.port === port)
+  }
+
+  private specFor(program: Program, port: number): InstanceSpec {
+    const sub = (text: string) => (port === SINGLE ? text : withPort(text, port))
+    const logs = this.logPaths(program, port)
+    return {
+      programId: program.id,
+      port,
+      command: sub(program.command),
+      user: program.user,
+      directory: sub(program.directory),
+      environment: Object.fromEntries(Object.entries(program.environment).map(([k, v]) => [k, sub(v)])),
+      stdoutPath: logs.stdout,
+      stderrPath: logs.stderr,
+      startsecs: program.startsecs,
+      startretries: program.startretries,
+      stopwaitsecs: program.stopwaitsecs,
+      stopsignal: program.stopsignal,
+      autorestart: program.autorestart,
+      exitcodes: program.exitcodes,
+    }
+  }
+}

@@ -1,0 +1,129 @@
+// Turns an instance spec into a running child: checks what would make exec fail (so the
+// reason can be named), then spawns it as the leader of its own process group.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { accessSync, constants, statSync } from 'node:fs'
+import { delimiter, isAbsolute, join, resolve } from 'node:path'
+import { parseCommand } from './command-line.js'
+import { daemonIsRoot, findUserSync, isDaemonUser, type SystemUser } from './users.js'
+
+export interface ProcessSpec {
+  readonly command: string
+  readonly user: string
+  readonly directory: string
+  readonly environment: Readonly<Record<string, string>>
+}
+
+export type SpawnOutcome =
+  | { readonly ok: true; readonly child: ChildProcess; readonly pid: number }
+  | { readonly ok: false; readonly reason: string }
+
+const SETPRIV = '/usr/bin/setpriv'
+
+class SpawnRefused extends Error {}
+
+function resolveUser(user: string): SystemUser | undefined {
+  if (isDaemonUser(user)) return undefined
+  const found = findUserSync(user)
+  if (found === undefined) throw new SpawnRefused(`user '${user}' does not exist on this system`)
+  if (!daemonIsRoot()) throw new SpawnRefused(`cannot run as user '${user}': the daemon is not running as root`)
+  return found
+}
+
+function checkDirectory(directory: string): void {
+  let isDirectory: boolean
+  try {
+    isDirectory = statSync(directory).isDirectory()
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new SpawnRefused(code === 'ENOENT'
+      ? `directory '${directory}' does not exist`
+      : `directory '${directory}' cannot be used: ${code ?? String(error)}`)
+  }
+  if (!isDirectory) throw new SpawnRefused(`directory '${directory}' is not a directory`)
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false
+    accessSync(path, constants.X_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+// execvp's search, done here so that a missing program is named instead of a bare ENOENT.
+function resolveExecutable(file: string, cwd: string, path: string | undefined): string {
+  if (file.includes('/')) {
+    const full = isAbsolute(file) ? file : resolve(cwd, file)
+    if (isExecutableFile(full)) return full
+    throw new SpawnRefused(`executable '${file}' not found or not executable`)
+  }
+  for (const dir of (path ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
+    if (dir === '') continue
+    const candidate = join(resolve(cwd, dir), file)
+    if (isExecutableFile(candidate)) return candidate
+  }
+  throw new SpawnRefused(`executable '${file}' not found in PATH`)
+}
+
+function buildEnvironment(spec: ProcessSpec, user: SystemUser | undefined): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value
+  if (user !== undefined) {
+    env.HOME = user.home
+    env.USER = user.name
+    env.LOGNAME = user.name
+  }
+  return Object.assign(env, spec.environment)
+}
+
+function workingDirectory(spec: ProcessSpec, user: SystemUser | undefined): string {
+  if (spec.directory !== '') return spec.directory
+  if (user !== undefined) {
+    try {
+      if (statSync(user.home).isDirectory()) return user.home
+    } catch {
+      return '/'
+    }
+    return '/'
+  }
+  return process.cwd()
+}
+
+/**
+ * Spawn synchronously: either a child exists when this returns, or the reason it cannot.
+ * The child leads its own session/process group (detached), so stop can signal -pgid.
+ */
+export function spawnProcess(spec: ProcessSpec): SpawnOutcome {
+  try {
+    const user = resolveUser(spec.user)
+    const cwd = workingDirectory(spec, user)
+    checkDirectory(cwd)
+    const env = buildEnvironment(spec, user)
+    const parsed = parseCommand(spec.command)
+    const executable = resolveExecutable(parsed.file, cwd, env.PATH)
+    // Node drops supplementary groups when it switches uid; setpriv --init-groups keeps them and
+    // then execs the program, so the PID is still the program's own.
+    const [file, args] = user === undefined
+      ? [executable, parsed.args]
+      : [SETPRIV, [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', executable, ...parsed.args]]
+    const child = spawn(file, args, {
+      argv0: user === undefined ? parsed.file : SETPRIV,
+      cwd,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    if (child.pid === undefined) {
+      // libuv reports exec errors through an 'error' event; keep it from becoming an uncaught one.
+      child.once('error', () => undefined)
+      return { ok: false, reason: `cannot execute '${parsed.file}'` }
+    }
+    return { ok: true, child, pid: child.pid }
+  } catch (error) {
+    if (error instanceof SpawnRefused) return { ok: false, reason: error.message }
+    if (error instanceof Error) return { ok: false, reason: error.message }
+    return { ok: false, reason: String(error) }
+  }
+}

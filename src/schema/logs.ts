@@ -1,0 +1,14 @@
+import Type, { type Static } from 'typebox'
+
+export const LogsQuery = Type.Object({
+  lines: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 100 })),
+  port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+}, { additionalProperties: false })
+
+export const LogsBody = Type.Object({
+  stdout: Type.String(),
+  stderr: Type.String(),
+})
+
+export type LogsQuery = Static<typeof LogsQuery>
+export type LogsBody = Static<typeof LogsBody>

@@ -1,0 +1,74 @@
+// The composition root: config → store → engine → program service → HTTP app → listen.
+// The only module that listens, handles signals and exits.
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from './api/app.js'
+import { boot, shutdown } from './core/boot.js'
+import { NativeEngine } from './core/native-engine.js'
+import { ProgramService } from './core/program-service.js'
+import type { DaemonConfig } from './config.js'
+import { ProgramsStore } from './store/programs-store.js'
+import { VERSION } from './version.js'
+
+export interface RunningDaemon {
+  readonly app: FastifyInstance
+  readonly url: string
+  /** Stop every program (descending priority), close the API. */
+  close(): Promise<void>
+}
+
+function urlOf(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+}
+
+export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> {
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
+  const logDir = join(config.dataDir, 'logs')
+  await mkdir(logDir, { recursive: true, mode: 0o750 })
+
+  const store = new ProgramsStore(join(config.dataDir, 'programs.json'))
+  const programs = (await store.load()) ?? []
+  const engine = new NativeEngine({ logDir })
+  const service = new ProgramService({ engine, repository: store, programs })
+  const app = await buildApp({
+    core: service,
+    version: VERSION,
+    token: config.token,
+    logger: { level: config.logLevel, stream: process.stderr },
+  })
+
+  let closing = false
+  // Boot runs beside the API: the first priority group is already STARTING when we listen.
+  const booted = boot({
+    service,
+    engine,
+    cancelled: () => closing,
+    onError: (program, error) => { app.log.error({ err: error, program: program.id }, 'boot start failed') },
+  })
+
+  try {
+    await app.listen({ host: config.host, port: config.port })
+  } catch (error) {
+    // Nothing we booted may outlive a daemon that never came up.
+    closing = true
+    await shutdown(service)
+    await booted
+    throw error
+  }
+  const address = app.server.address()
+  const port = typeof address === 'object' && address !== null ? address.port : config.port
+  const url = urlOf(config.host, port)
+
+  return {
+    app,
+    url,
+    async close() {
+      if (closing) return
+      closing = true
+      const closed = app.close()
+      await shutdown(service)
+      await Promise.all([closed, booted])
+    },
+  }
+}
