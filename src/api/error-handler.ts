@@ -36,7 +36,7 @@ function classify(error: FastifyError): { code: ErrorCode; message: string; deta
     const summary = details.map((d) => `${d.field} ${d.message}`).join('; ')
     return { code: 'VALIDATION_ERROR', message: `invalid ${part}: ${summary}`, details }
   }
-  const mapped = error.code === undefined ? undefined : FASTIFY_CODES[error.code]
+  const mapped = FASTIFY_CODES[error.code]
   if (mapped === 'PAYLOAD_TOO_LARGE') return { code: mapped, message: 'request body is larger than 1 MiB' }
   if (mapped === 'INVALID_JSON') return { code: mapped, message: `request body is not valid JSON: ${error.message}` }
   if (mapped !== undefined) return { code: mapped, message: error.message }

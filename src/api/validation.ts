@@ -20,8 +20,8 @@ const readOnly = new Set<string>(READ_ONLY_FIELDS)
 
 function fieldOf(error: ErrorObject): string {
   const path = error.instancePath.split('/').slice(1).map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'))
-  if (error.keyword === 'additionalProperties') path.push(String((error.params as { additionalProperty: string }).additionalProperty))
-  if (error.keyword === 'required') path.push(String((error.params as { missingProperty: string }).missingProperty))
+  if (error.keyword === 'additionalProperties') path.push((error.params as { additionalProperty: string }).additionalProperty)
+  if (error.keyword === 'required') path.push((error.params as { missingProperty: string }).missingProperty)
   return path.join('.') === '' ? '(body)' : path.join('.')
 }
 

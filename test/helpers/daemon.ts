@@ -1,0 +1,128 @@
+// Start the real daemon binary on port 0 with a temp data dir, and talk to it over HTTP.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { TestContext } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { waitFor } from './wait.js'
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+export const BIN = join(ROOT, 'dist', 'cli', 'hoody-daemon.js')
+export const FIXTURES = join(ROOT, 'test', 'fixtures')
+
+export interface Reply<T = any> {
+  status: number
+  body: T
+  headers: Headers
+}
+
+export interface DaemonHandle {
+  url: string
+  base: string
+  dataDir: string
+  child: ChildProcess
+  stdout: () => string
+  stderr: () => string
+  request<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply<T>>
+  get<T = any>(path: string): Promise<Reply<T>>
+  post<T = any>(path: string, body?: unknown): Promise<Reply<T>>
+  /** Add a program, failing the test when the daemon refuses. */
+  add(program: Record<string, unknown>): Promise<any>
+  /** SIGTERM the daemon and wait for it to exit; returns the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>
+}
+
+export interface StartOptions {
+  args?: string[]
+  env?: Record<string, string | undefined>
+  dataDir?: string
+  token?: string
+  /** Keep the data dir after the test (for restarts within one test). */
+  keepDataDir?: boolean
+}
+
+export function tempDir(t: TestContext, prefix = 'hoody-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  t.after(() => { rmSync(dir, { recursive: true, force: true }) })
+  return dir
+}
+
+export function spawnDaemon(args: string[], env: Record<string, string | undefined> = {}): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, HOODY_DAEMON_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+}
+
+export function exitOf(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
+  return new Promise((resolve) => child.once('exit', (code) => { resolve(code) }))
+}
+
+export async function startDaemon(t: TestContext, options: StartOptions = {}): Promise<DaemonHandle> {
+  const dataDir = options.dataDir ?? tempDir(t)
+  const args = ['serve', '--port', '0', '--data-dir', dataDir, ...(options.token === undefined ? [] : ['--token', options.token]), ...(options.args ?? [])]
+  const child = spawnDaemon(args, options.env)
+  let out = ''
+  let err = ''
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => { out += chunk })
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { err += chunk })
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    const code = await exitOf(child)
+    clearTimeout(timer)
+    return code
+  }
+  t.after(() => stop())
+  const url = await waitFor(() => {
+    if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}: ${err}`)
+    return /listening on (\S+)/.exec(out)?.[1]
+  }, { timeoutMs: 15_000, message: 'daemon to print listening' })
+  const base = `${url}/api/v1/daemon`
+  const auth: Record<string, string> = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }
+  const request = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const init: RequestInit = { method, headers: { ...auth, ...headers } }
+    if (body !== undefined) {
+      init.body = typeof body === 'string' ? body : JSON.stringify(body)
+      init.headers = { 'content-type': 'application/json', ...auth, ...headers }
+    }
+    const response = await fetch(`${base}${path}`, init)
+    const text = await response.text()
+    let parsed: unknown = text
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, body: parsed as any, headers: response.headers }
+  }
+  const handle: DaemonHandle = {
+    url,
+    base,
+    dataDir,
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    request,
+    get: (path) => request('GET', path),
+    post: (path, body) => request('POST', path, body),
+    async add(program) {
+      const reply = await request('POST', '/programs/add', program)
+      if (reply.status !== 201) throw new Error(`add failed: ${reply.status} ${JSON.stringify(reply.body)}`)
+      return reply.body.program
+    },
+    stop,
+  }
+  return handle
+}
+
+/** Poll /status/{id} until `status` is reached; returns the status object. */
+export async function waitForStatus(daemon: DaemonHandle, id: string, status: string | string[], timeoutMs = 10_000): Promise<any> {
+  const wanted = Array.isArray(status) ? status : [status]
+  return waitFor(async () => {
+    const reply = await daemon.get(`/status/${id}`)
+    return wanted.includes(reply.body.status) ? reply.body : undefined
+  }, { timeoutMs, message: `${id} to reach ${wanted.join('|')}` })
+}
