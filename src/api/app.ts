@@ -25,7 +25,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT,
     logger: options.logger ?? false,
     logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
+    // Requests in flight during shutdown get real answers; the core refuses new starts.
+    return503OnClosing: false,
     frameworkErrors: (error, _request, reply) => {
       void sendError(reply, 'VALIDATION_ERROR', `bad request: ${error.message}`)
     },

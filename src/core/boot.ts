@@ -47,6 +47,7 @@ export async function boot(options: BootOptions): Promise<void> {
 
 /** Stop every program, by descending priority; one group at a time. */
 export async function shutdown(service: ProgramService): Promise<void> {
+  service.beginShutdown()
   for (const group of byPriority(service.listPrograms(), 'descending')) {
     await Promise.all(group.map((program) => service.stopAll(program.id)))
   }

@@ -54,9 +54,15 @@ export class NativeEngine implements ProcessEngine {
   }
 
   async waitFor(id: string, port: number | undefined, done: (s: InstanceSnapshot) => boolean, timeoutMs: number): Promise<InstanceSnapshot[]> {
-    const instances = this.select(id, port)
-    await Promise.all(instances.map((instance) => instance.waitFor((_state, snapshot) => done(snapshot), timeoutMs)))
-    return instances.map((instance) => instance.snapshot())
+    // Each instance is read when it settles: one that failed early may be STARTING again later.
+    return Promise.all(this.select(id, port).map(async (instance) => {
+      let settled: InstanceSnapshot | undefined
+      await instance.waitFor((_state, snapshot) => {
+        if (done(snapshot)) settled = snapshot
+        return settled !== undefined
+      }, timeoutMs)
+      return settled ?? instance.snapshot()
+    }))
   }
 
   snapshots(id: string): InstanceSnapshot[] {
@@ -65,9 +71,10 @@ export class NativeEngine implements ProcessEngine {
 
   logPaths(program: Program, port: number): LogPaths {
     const base = port === SINGLE ? program.id : `${program.id}-${port}`
-    const stdout = program.stdout_logfile === '' ? join(this.logDir, `${base}.stdout.log`) : withPort(program.stdout_logfile, port)
+    const configured = (path: string) => (port === SINGLE ? path : withPort(path, port))
+    const stdout = program.stdout_logfile === '' ? join(this.logDir, `${base}.stdout.log`) : configured(program.stdout_logfile)
     if (program.redirect_stderr) return { stdout, stderr: null }
-    const stderr = program.stderr_logfile === '' ? join(this.logDir, `${base}.stderr.log`) : withPort(program.stderr_logfile, port)
+    const stderr = program.stderr_logfile === '' ? join(this.logDir, `${base}.stderr.log`) : configured(program.stderr_logfile)
     return { stdout, stderr }
   }
 

@@ -36,6 +36,7 @@ export class ProgramService implements DaemonCore {
   private readonly programs = new Map<string, Program>()
   private readonly now: () => Date
   private configProblem: string | null = null
+  private shuttingDown = false
 
   constructor(options: ProgramServiceOptions) {
     this.engine = options.engine
@@ -158,8 +159,14 @@ export class ProgramService implements DaemonCore {
     return this.engine.stop(id)
   }
 
+  /** From now on, refuse to start anything: the daemon is going down. */
+  beginShutdown(): void {
+    this.shuttingDown = true
+  }
+
   private async checkStartable(id: string, port: number | undefined): Promise<Program> {
     const program = this.getProgram(id)
+    if (this.shuttingDown) throw new EngineError('the daemon is shutting down; nothing new is started')
     if (!program.enabled) throw new ProgramDisabledError(id)
     if (port !== undefined) checkPort(program.port_range, port)
     await this.checkUser(program.user)

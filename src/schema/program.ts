@@ -28,6 +28,7 @@ const editableFields = {
   directory: Type.String({ maxLength: 4096, pattern: ABSOLUTE_PATH_OR_EMPTY, description: 'Absolute working directory; empty = the daemon\'s (or the user\'s home for another user).' }),
   environment: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,255}$' }), Type.String({ maxLength: 65536, pattern: '^[^\\u0000]*$' }), {
     description: 'Variables merged over the daemon\'s environment.',
+    additionalProperties: false,
   }),
   enabled: Type.Boolean(),
   boot: Type.Boolean({ description: 'Start when the daemon starts (if enabled).' }),

@@ -132,7 +132,7 @@ describe('programs registry', () => {
     await daemon.post('/programs/svc/stop')
     assert.equal((await daemon.post('/programs/edit/svc', { command: 'sleep 200' })).status, 200)
     const restarted = await daemon.post('/programs/svc/start')
-    assert.match(readFileSync(`/proc/${restarted.body.pid}/cmdline`, 'utf8'), /sleep\x00200/)
+    assert.equal(readFileSync(`/proc/${restarted.body.pid}/cmdline`, 'utf8'), 'sleep\x00200\x00')
   })
 
   test('remove stops the program first and reports was_running', async (t) => {

@@ -9,11 +9,9 @@ const ctx: MachineContext = {
 }
 
 function eventOf(type: EventType): MachineEvent {
-  switch (type) {
-    case 'spawn_failed': return { type, reason: 'boom' }
-    case 'exited': return { type, exitStatus: 1, ranMs: 50 }
-    default: return { type } as MachineEvent
-  }
+  if (type === 'spawn_failed') return { type, reason: 'boom' }
+  if (type === 'exited') return { type, exitStatus: 1, ranMs: 50 }
+  return { type }
 }
 
 // Every (state, event) pair: the expected next state, or 'illegal'.

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { waitFor } from './wait.js'
+import { cleanup } from './cleanup.js'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const BIN = join(ROOT, 'dist', 'cli', 'hoody-daemon.js')
@@ -44,7 +45,7 @@ export interface StartOptions {
 
 export function tempDir(t: TestContext, prefix = 'hoody-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix))
-  t.after(() => { rmSync(dir, { recursive: true, force: true }) })
+  cleanup(t, () => { rmSync(dir, { recursive: true, force: true }) })
   return dir
 }
 
@@ -75,7 +76,7 @@ export async function startDaemon(t: TestContext, options: StartOptions = {}): P
     clearTimeout(timer)
     return code
   }
-  t.after(() => stop())
+  cleanup(t, () => stop())
   const url = await waitFor(() => {
     if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}: ${err}`)
     return /listening on (\S+)/.exec(out)?.[1]
