@@ -100,6 +100,9 @@ function failedStart(ctx: MachineContext, reason: string, exitStatus?: number): 
   }
 }
 
+// STARTING -> RUNNING: the process stayed up for startsecs.
+const becomeRunning = (): Outcome => ({ state: 'RUNNING', effects: [{ type: 'cancel_timers' }], failures: 0, spawnError: null })
+
 const lost: Rule<'lost'> = () => ({ state: 'UNKNOWN', effects: [{ type: 'cancel_timers' }] })
 
 export const TRANSITIONS: { readonly [S in ProcessState]: StateRules } = {
@@ -128,10 +131,13 @@ export const TRANSITIONS: { readonly [S in ProcessState]: StateRules } = {
   },
   STARTING: {
     start: () => stay('STARTING'),
-    spawned: (ctx) => ({ state: 'STARTING', effects: [{ type: 'arm', timer: 'startsecs', ms: ctx.startsecs * 1000 }] }),
+    // startsecs 0 means RUNNING the moment the process exists, not one timer tick later.
+    spawned: (ctx) => ctx.startsecs === 0
+      ? becomeRunning()
+      : { state: 'STARTING', effects: [{ type: 'arm', timer: 'startsecs', ms: ctx.startsecs * 1000 }] },
     stop: beginStop,
     // STARTING -> RUNNING
-    startsecs_elapsed: () => ({ state: 'RUNNING', effects: [{ type: 'cancel_timers' }], failures: 0, spawnError: null }),
+    startsecs_elapsed: becomeRunning,
     spawn_failed: (ctx, event) => failedStart(ctx, event.reason),
     exited: (ctx, event) => failedStart(
       ctx,

@@ -61,6 +61,12 @@ describe('transition effects', () => {
     assert.deepEqual(outcome.effects, [{ type: 'arm', timer: 'startsecs', ms: 2000 }])
   })
 
+  test('with startsecs 0, spawned is RUNNING at once', () => {
+    const outcome = transition('STARTING', { type: 'spawned' }, { ...ctx, startsecs: 0, failures: 2 })
+    assert.equal(outcome.state, 'RUNNING')
+    assert.equal(outcome.failures, 0)
+  })
+
   test('failed starts back off 1 s, 2 s, 3 s, then FATAL after startretries', () => {
     const delays: number[] = []
     let failures = 0

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, test } from 'node:test'
+import { startDaemon, tempDir, waitForStatus } from '../helpers/daemon.js'
+import { isAlive } from '../helpers/proc.js'
+import { waitFor } from '../helpers/wait.js'
+
+describe('boot and shutdown', () => {
+  test('boot starts enabled boot programs in ascending priority groups, honouring delay_seconds', async (t) => {
+    const dataDir = tempDir(t)
+    const dir = tempDir(t)
+    const order = join(dir, 'order')
+    const stamp = (name: string) => `sh -c 'echo ${name} $(date +%s%N) >> ${order}; exec sleep 1000'`
+    const setup = await startDaemon(t, { dataDir })
+    await setup.add({ name: 'db', command: stamp('db'), priority: 10, boot: true, startsecs: 1 })
+    await setup.add({ name: 'api', command: stamp('api'), priority: 20, boot: true, startsecs: 0, delay_seconds: 0.5 })
+    await setup.add({ name: 'web', command: stamp('web'), priority: 30, boot: true, startsecs: 0 })
+    await setup.add({ name: 'off', command: stamp('off'), priority: 5, boot: true, enabled: false })
+    await setup.add({ name: 'manual', command: stamp('manual'), priority: 5, boot: false })
+    assert.equal(await setup.stop(), 0)
+
+    const daemon = await startDaemon(t, { dataDir })
+    for (const id of ['db', 'api', 'web']) await waitForStatus(daemon, id, 'RUNNING', 15_000)
+    const lines = readFileSync(order, 'utf8').trim().split('\n').map((l) => l.split(' '))
+    assert.deepEqual(lines.map((l) => l[0]), ['db', 'api', 'web'])
+    const at = Object.fromEntries(lines.map(([name, ns]) => [name, Number(ns) / 1e6]))
+    // api waits for db to be RUNNING (startsecs 1) and then its own 0.5 s.
+    assert.ok(at.api! - at.db! >= 1400, `api started ${at.api! - at.db!} ms after db`)
+    for (const id of ['off', 'manual']) assert.equal((await daemon.get(`/status/${id}`)).body.status, 'STOPPED')
+  })
+
+  test('SIGTERM stops every program in descending priority, then exits 0 with no child left', async (t) => {
+    const daemon = await startDaemon(t)
+    const dir = tempDir(t)
+    const order = join(dir, 'stopped')
+    const trap = (name: string) => `sh -c 'trap "echo ${name} >> ${order}; exit 0" TERM; while true; do sleep 0.05; done'`
+    await daemon.add({ name: 'first', command: trap('first'), priority: 1, startsecs: 0 })
+    await daemon.add({ name: 'second', command: trap('second'), priority: 2, startsecs: 0 })
+    await daemon.add({ name: 'third', command: trap('third'), priority: 3, startsecs: 0 })
+    await daemon.add({ name: 'deaf', command: `sh -c 'trap "" TERM; while true; do sleep 0.05; done'`, priority: 2, startsecs: 0, stopwaitsecs: 1 })
+    const pids: number[] = []
+    for (const id of ['first', 'second', 'third', 'deaf']) pids.push((await daemon.post(`/programs/${id}/start`)).body.pid)
+    assert.equal(await daemon.stop('SIGTERM'), 0)
+    for (const pid of pids) assert.equal(isAlive(pid), false, `pid ${pid} outlived the daemon`)
+    assert.deepEqual(readFileSync(order, 'utf8').trim().split('\n'), ['third', 'second', 'first'])
+  })
+
+  test('SIGINT works the same', async (t) => {
+    const daemon = await startDaemon(t)
+    await daemon.add({ name: 'x', command: 'sleep 1000', startsecs: 0 })
+    const { pid } = (await daemon.post('/programs/x/start')).body
+    assert.equal(await daemon.stop('SIGINT'), 0)
+    await waitFor(() => !isAlive(pid), { timeoutMs: 2000 })
+  })
+})
