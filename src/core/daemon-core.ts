@@ -2,7 +2,10 @@
 import type { LogsBody } from '../schema/logs.js'
 import type { Program, ProgramAddBody, ProgramEditBody } from '../schema/program.js'
 import type { ProgramStatus } from '../schema/status.js'
+import type { ChunkSink, LogStream, StreamChoice } from './log-access.js'
 import type { ProcessState } from './states.js'
+
+export type { ChunkSink, LogStream, StreamChoice }
 
 export interface StartOptions {
   readonly port?: number
@@ -57,5 +60,7 @@ export interface DaemonCore {
   status(id: string): ProgramStatus
   statusAll(): ProgramStatus[]
   logs(id: string, options: { lines: number; port?: number }): Promise<LogsBody>
+  /** Backlog then live output; resolves with the function that stops following. */
+  followLogs(id: string, options: { lines: number; port?: number; stream: StreamChoice }, sink: ChunkSink): Promise<() => void>
   health(): HealthChecks
 }

@@ -28,6 +28,10 @@ export interface ProcessEngine {
   snapshots(id: string): InstanceSnapshot[]
   /** Where an instance's output goes. */
   logPaths(program: Program, port: number): LogPaths
+  /** Receive every chunk written to a log path from now on (across rotations and restarts). */
+  followLog(path: string, listener: (chunk: Buffer) => void): () => void
+  /** Bytes completely written to a log path by a live writer; undefined when none writes it. */
+  logWrittenSize(path: string): number | undefined
   /** "running", or a sentence naming what is wrong with the engine. */
   health(): string
 }

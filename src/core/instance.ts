@@ -3,20 +3,32 @@
 // starts can never spawn twice.
 import type { ChildProcess } from 'node:child_process'
 import type { Autorestart, StopSignal } from '../schema/program.js'
-import { capture } from '../logs/capture.js'
-import { LogWriter } from '../logs/log-writer.js'
+import { capture, lineTimestamper } from '../logs/capture.js'
+import type { LogFile, RotationPolicy } from '../logs/log-file.js'
+import type { LogFiles } from '../logs/log-files.js'
+import { openLogAs } from '../logs/safe-open.js'
 import { exitStatusOf, groupAlive, signalGroup, toSignal } from './kill.js'
 import { transition } from './machine.js'
+import { portHolder } from './port-check.js'
 import { spawnProcess, type ProcessSpec } from './spawner.js'
+import { daemonIsRoot, findUserSync, identityOf, isDaemonUser } from './users.js'
 import type { Effect, MachineContext, MachineEvent, ProcessState, TimerName } from './states.js'
+
+export interface LogTarget {
+  readonly path: string
+  readonly policy: RotationPolicy
+  /** A path from the program's configuration (not the daemon's default): opened as its user. */
+  readonly chosenByProgram: boolean
+}
 
 export interface InstanceSpec extends ProcessSpec {
   readonly programId: string
   /** 0 for a single-instance program. */
   readonly port: number
-  readonly stdoutPath: string
+  readonly stdout: LogTarget
   /** null when stderr is redirected into the stdout log. */
-  readonly stderrPath: string | null
+  readonly stderr: LogTarget | null
+  readonly logTimestamps: boolean
   readonly startsecs: number
   readonly startretries: number
   readonly stopwaitsecs: number
@@ -39,7 +51,6 @@ interface LiveProcess {
   readonly child: ChildProcess
   readonly pid: number
   readonly startedAt: number
-  readonly writers: LogWriter[]
 }
 
 /** How often a stopping instance checks whether its whole process group is gone. */
@@ -47,6 +58,7 @@ const GROUP_POLL_MS = 20
 
 export class Instance {
   private spec: InstanceSpec
+  private readonly logFiles: LogFiles
   private state: ProcessState = 'STOPPED'
   private failures = 0
   private crashes = 0
@@ -59,8 +71,9 @@ export class Instance {
   private commands: Promise<unknown> = Promise.resolve()
   private groupPoll: NodeJS.Timeout | null = null
 
-  constructor(spec: InstanceSpec) {
+  constructor(spec: InstanceSpec, logFiles: LogFiles) {
     this.spec = spec
+    this.logFiles = logFiles
   }
 
   get port(): number {
@@ -218,31 +231,54 @@ export class Instance {
 
   /** Spawn the process; returns the reason when it could not be spawned. */
   private spawn(): string | undefined {
-    const writers: LogWriter[] = []
+    if (this.spec.port !== 0) {
+      const holder = portHolder(this.spec.port)
+      if (holder !== undefined) return `port ${this.spec.port} is already in use${holder === '' ? '' : ` by ${holder}`}`
+    }
+    let files: LogFile[]
     try {
-      writers.push(LogWriter.open(this.spec.stdoutPath))
-      if (this.spec.stderrPath !== null) writers.push(LogWriter.open(this.spec.stderrPath))
+      files = this.openLogs()
     } catch (error) {
-      for (const writer of writers) void writer.close()
-      return `cannot open log file: ${(error as Error).message}`
+      return (error as Error).message
     }
     const outcome = spawnProcess(this.spec)
     if (!outcome.ok) {
-      for (const writer of writers) void writer.close()
+      for (const file of files) void this.logFiles.release(file)
       return outcome.reason
     }
     const { child, pid } = outcome
-    const stdoutWriter = writers[0] as LogWriter
-    const stderrWriter = writers[1] ?? stdoutWriter
-    const live: LiveProcess = { child, pid, startedAt: Date.now(), writers }
+    const stdoutFile = files[0] as LogFile
+    const stderrFile = files[1] ?? stdoutFile
+    const live: LiveProcess = { child, pid, startedAt: Date.now() }
     this.live = live
+    const stamp = () => (this.spec.logTimestamps ? lineTimestamper() : undefined)
     const captured = [
-      child.stdout === null ? Promise.resolve() : capture(child.stdout, stdoutWriter),
-      child.stderr === null ? Promise.resolve() : capture(child.stderr, stderrWriter),
+      child.stdout === null ? Promise.resolve() : capture(child.stdout, stdoutFile, stamp()),
+      child.stderr === null ? Promise.resolve() : capture(child.stderr, stderrFile, stamp()),
     ]
-    void Promise.all(captured).then(() => Promise.all(writers.map((w) => w.close())))
+    void Promise.all(captured).then(() => Promise.all(files.map((file) => this.logFiles.release(file))))
     child.once('exit', (code, signal) => { this.onExit(live, exitStatusOf(code, signal)) })
     return undefined
+  }
+
+  /** Open stdout (and stderr) logs; paths a program chose are opened as its user would. */
+  private openLogs(): LogFile[] {
+    const targets = this.spec.stderr === null ? [this.spec.stdout] : [this.spec.stdout, this.spec.stderr]
+    const owner = !daemonIsRoot() || isDaemonUser(this.spec.user) ? undefined : findUserSync(this.spec.user)
+    const files: LogFile[] = []
+    try {
+      for (const target of targets) {
+        const openFd = owner !== undefined && target.chosenByProgram
+          ? (path: string) => openLogAs(path, identityOf(owner))
+          : undefined
+        files.push(this.logFiles.acquire(target.path, { policy: target.policy, ...(openFd === undefined ? {} : { openFd }) }))
+      }
+    } catch (error) {
+      for (const file of files) void this.logFiles.release(file)
+      const message = (error as Error).message
+      throw new Error(message.startsWith('log file') ? message : `cannot open log file: ${message}`)
+    }
+    return files
   }
 
   private onExit(live: LiveProcess, exitStatus: number): void {

@@ -1,5 +1,7 @@
 // The native engine: instances of programs, spawned and watched by this process.
 import { join } from 'node:path'
+import type { ChunkListener } from '../logs/log-file.js'
+import { LogFiles } from '../logs/log-files.js'
 import type { Program } from '../schema/program.js'
 import { withPort } from './command-line.js'
 import type { LogPaths, ProcessEngine } from './engine.js'
@@ -14,6 +16,7 @@ export interface NativeEngineOptions {
 export class NativeEngine implements ProcessEngine {
   private readonly programs = new Map<string, Map<number, Instance>>()
   private readonly logDir: string
+  private readonly logFiles = new LogFiles()
 
   constructor(options: NativeEngineOptions) {
     this.logDir = options.logDir
@@ -26,7 +29,7 @@ export class NativeEngine implements ProcessEngine {
       const spec = this.specFor(program, port)
       const instance = existing.get(port)
       if (instance === undefined) {
-        next.set(port, new Instance(spec))
+        next.set(port, new Instance(spec, this.logFiles))
       } else {
         instance.configure(spec)
         next.set(port, instance)
@@ -78,8 +81,17 @@ export class NativeEngine implements ProcessEngine {
     return { stdout, stderr }
   }
 
+  followLog(path: string, listener: ChunkListener): () => void {
+    return this.logFiles.follow(path, listener)
+  }
+
+  logWrittenSize(path: string): number | undefined {
+    return this.logFiles.current(path)?.writtenSize
+  }
+
   health(): string {
-    return 'running'
+    const problems = this.logFiles.problems()
+    return problems.length === 0 ? 'running' : `running; log writes failing: ${problems.join('; ')}`
   }
 
   private instancesOf(id: string): Instance[] {
@@ -101,8 +113,11 @@ export class NativeEngine implements ProcessEngine {
       user: program.user,
       directory: sub(program.directory),
       environment: Object.fromEntries(Object.entries(program.environment).map(([k, v]) => [k, sub(v)])),
-      stdoutPath: logs.stdout,
-      stderrPath: logs.stderr,
+      stdout: { path: logs.stdout, policy: { maxBytes: program.stdout_logfile_maxbytes, backups: program.stdout_logfile_backups }, chosenByProgram: program.stdout_logfile !== '' },
+      stderr: logs.stderr === null
+        ? null
+        : { path: logs.stderr, policy: { maxBytes: program.stderr_logfile_maxbytes, backups: program.stderr_logfile_backups }, chosenByProgram: program.stderr_logfile !== '' },
+      logTimestamps: program.log_timestamps,
       startsecs: program.startsecs,
       startretries: program.startretries,
       stopwaitsecs: program.stopwaitsecs,

@@ -1,29 +1,11 @@
 // From an add body to a complete program (every default filled), and edits on top of it.
 import { ValidationError } from '../errors.js'
-import { ID_PATTERN, type Autorestart, type Program, type ProgramAddBody, type ProgramEditBody } from '../schema/program.js'
+import { ID_PATTERN, PROGRAM_DEFAULTS, type Autorestart, type Program, type ProgramAddBody, type ProgramEditBody } from '../schema/program.js'
 import { parseCommand } from './command-line.js'
 import { validatePortRange } from './ports.js'
 
-export const PROGRAM_DEFAULTS = {
-  description: '',
-  user: '',
-  directory: '',
-  environment: {},
-  enabled: true,
-  boot: false,
-  autorestart: 'unexpected',
-  exitcodes: [0],
-  priority: 999,
-  delay_seconds: 0,
-  startsecs: 1,
-  startretries: 3,
-  stopsignal: 'TERM',
-  stopwaitsecs: 10,
-  stdout_logfile: '',
-  stderr_logfile: '',
-  redirect_stderr: false,
-  port_range: { start: 0, end: 0 },
-} as const satisfies Partial<Program>
+
+export { PROGRAM_DEFAULTS }
 
 const idPattern = new RegExp(ID_PATTERN)
 

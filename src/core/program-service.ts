@@ -6,12 +6,12 @@ import {
 import type { LogsBody } from '../schema/logs.js'
 import type { Program, ProgramAddBody, ProgramEditBody } from '../schema/program.js'
 import type { ProgramStatus } from '../schema/status.js'
-import { tailFile } from '../logs/tail.js'
 import type { ProgramRepository } from './contracts.js'
 import type {
   DaemonCore, DisableResult, HealthChecks, StartOptions, StartResult, StopOptions, StopResult,
 } from './daemon-core.js'
 import type { InstanceSnapshot, ProcessEngine } from './engine.js'
+import { followLogs, readLogs, type ChunkSink, type LogSource, type StreamChoice } from './log-access.js'
 import { checkPort, hasPortRange, instancePorts } from './ports.js'
 import { editedProgram, newProgram } from './program-config.js'
 import { LIVE_STATES } from './states.js'
@@ -134,15 +134,19 @@ export class ProgramService implements DaemonCore {
   }
 
   async logs(id: string, options: { lines: number; port?: number }): Promise<LogsBody> {
+    return readLogs(this.logSource(id, options.port), options.lines)
+  }
+
+  followLogs(id: string, options: { lines: number; port?: number; stream: StreamChoice }, sink: ChunkSink): Promise<() => void> {
+    return followLogs(this.engine, this.logSource(id, options.port), options, sink)
+  }
+
+  /** Where a program's (or one port's) logs are; without a port, the lowest port's. */
+  private logSource(id: string, port: number | undefined): LogSource {
     const program = this.getProgram(id)
-    if (options.port !== undefined) checkPort(program.port_range, options.port)
-    const port = options.port ?? instancePorts(program.port_range)[0] ?? 0
-    const paths = this.engine.logPaths(program, port)
-    const [stdout, stderr] = await Promise.all([
-      tailFile(paths.stdout, options.lines),
-      paths.stderr === null ? Promise.resolve('') : tailFile(paths.stderr, options.lines),
-    ])
-    return { stdout, stderr }
+    if (port !== undefined) checkPort(program.port_range, port)
+    const paths = this.engine.logPaths(program, port ?? instancePorts(program.port_range)[0] ?? 0)
+    return { paths, stdoutBackups: program.stdout_logfile_backups, stderrBackups: program.stderr_logfile_backups }
   }
 
   health(): HealthChecks {

@@ -70,3 +70,20 @@ export function isDaemonUser(user: string): boolean {
 export function daemonIsRoot(): boolean {
   return process.getuid?.() === 0
 }
+
+/** uid, primary gid and every group the user belongs to (from /etc/group). */
+export function identityOf(user: SystemUser): { uid: number; gid: number; gids: number[] } {
+  const gids = new Set<number>([user.gid])
+  let text = ''
+  try {
+    text = readFileSync('/etc/group', 'utf8')
+  } catch {
+    // Without /etc/group only the primary group is known.
+  }
+  for (const line of text.split('\n')) {
+    const [, , gid, members] = line.split(':')
+    if (gid === undefined || members === undefined) continue
+    if (members.split(',').includes(user.name)) gids.add(Number(gid))
+  }
+  return { uid: user.uid, gid: user.gid, gids: [...gids] }
+}

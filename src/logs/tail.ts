@@ -1,5 +1,6 @@
-// The last N lines of a file, read backwards from its end in blocks: the cost grows with N and
-// the length of those lines, never with the size of the file.
+// The last N lines of a log, read backwards from the end in blocks: the cost grows with N and
+// the length of those lines, never with the size of the file. A rotated log is read across its
+// files: when the current one holds fewer than N lines, the rest comes from <path>.1, .2, …
 import { open } from 'node:fs/promises'
 
 const BLOCK = 64 * 1024
@@ -7,17 +8,25 @@ const BLOCK = 64 * 1024
 export const TAIL_MAX_BYTES = 16 * 1024 * 1024
 const NEWLINE = 0x0a
 
-/** Last `lines` lines of `path` (with their newlines); '' when the file does not exist. */
-export async function tailFile(path: string, lines: number): Promise<string> {
+interface Tail {
+  /** The bytes of the last lines found (at most `lines`). */
+  data: Buffer
+  /** How many complete lines `data` holds (a trailing partial line counts as one). */
+  lines: number
+  /** True when the file start was reached (more may come from an older file). */
+  reachedStart: boolean
+}
+
+async function tailOne(path: string, lines: number, budget: number, end?: number): Promise<Tail | undefined> {
   let handle
   try {
     handle = await open(path, 'r')
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return ''
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error
   }
   try {
-    const { size } = await handle.stat()
+    const size = Math.min(end ?? Number.POSITIVE_INFINITY, (await handle.stat()).size)
     const blocks: Buffer[] = []
     let position = size
     let newlines = 0
@@ -25,7 +34,7 @@ export async function tailFile(path: string, lines: number): Promise<string> {
     let read = 0
     // A final newline ends the last line; it does not start a new one.
     let skipTrailing = true
-    while (position > 0 && start < 0 && read < TAIL_MAX_BYTES) {
+    while (position > 0 && start < 0 && read < budget) {
       const length = Math.min(BLOCK, position)
       position -= length
       const block = Buffer.allocUnsafe(length)
@@ -49,8 +58,38 @@ export async function tailFile(path: string, lines: number): Promise<string> {
       }
       blocks.unshift(start >= 0 ? chunk.subarray(start) : chunk)
     }
-    return Buffer.concat(blocks).toString('utf8')
+    const data = Buffer.concat(blocks)
+    const reachedStart = start < 0 && position === 0
+    return { data, lines: reachedStart ? (data.length === 0 ? 0 : newlines + 1) : newlines, reachedStart }
   } finally {
     await handle.close()
   }
+}
+
+/** Last `lines` lines of `path` (with their newlines); '' when the file does not exist. */
+export async function tailFile(path: string, lines: number): Promise<string> {
+  return tailFiles([path], lines)
+}
+
+/**
+ * Last `lines` lines across `paths`, newest file first (path, path.1, …). `end` bounds how much
+ * of the newest file is read (what a follower has not yet been sent).
+ */
+export async function tailFiles(paths: readonly string[], lines: number, end?: number): Promise<string> {
+  const parts: Buffer[] = []
+  let wanted = lines
+  let budget = TAIL_MAX_BYTES
+  for (const [index, path] of paths.entries()) {
+    const tail = await tailOne(path, wanted, budget, index === 0 ? end : undefined)
+    if (tail === undefined) {
+      if (index === 0) continue
+      break
+    }
+    parts.unshift(tail.data)
+    budget -= tail.data.length
+    if (!tail.reachedStart || budget <= 0) break
+    wanted -= tail.lines
+    if (wanted <= 0) break
+  }
+  return Buffer.concat(parts).toString('utf8')
 }

@@ -43,6 +43,11 @@ const editableFields = {
   stdout_logfile: Type.String({ maxLength: 4096, pattern: ABSOLUTE_PATH_OR_EMPTY, description: 'Absolute path; empty = <data-dir>/logs/<id>.stdout.log.' }),
   stderr_logfile: Type.String({ maxLength: 4096, pattern: ABSOLUTE_PATH_OR_EMPTY, description: 'Absolute path; empty = <data-dir>/logs/<id>.stderr.log.' }),
   redirect_stderr: Type.Boolean({ description: 'Send stderr to the stdout log.' }),
+  stdout_logfile_maxbytes: Type.Integer({ minimum: 0, maximum: 2 ** 40, description: 'Rotate the stdout log past this many bytes; 0 = never rotate. Default 52428800 (50 MiB).' }),
+  stdout_logfile_backups: Type.Integer({ minimum: 0, maximum: 1000, description: 'Rotated stdout logs to keep (<path>.1 … .N). Default 10.' }),
+  stderr_logfile_maxbytes: Type.Integer({ minimum: 0, maximum: 2 ** 40, description: 'Rotate the stderr log past this many bytes; 0 = never rotate. Default 52428800 (50 MiB).' }),
+  stderr_logfile_backups: Type.Integer({ minimum: 0, maximum: 1000, description: 'Rotated stderr logs to keep. Default 10.' }),
+  log_timestamps: Type.Boolean({ description: 'Prefix every captured line with an ISO-8601 time. Default false (logs stay byte for byte).' }),
   port_range: PortRange,
 }
 
@@ -71,6 +76,33 @@ export const Program = Type.Object({
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
 }, { additionalProperties: false })
+
+/** The value of every optional field when an add body leaves it out. */
+export const PROGRAM_DEFAULTS = {
+  description: '',
+  user: '',
+  directory: '',
+  environment: {},
+  enabled: true,
+  boot: false,
+  autorestart: 'unexpected',
+  exitcodes: [0],
+  priority: 999,
+  delay_seconds: 0,
+  startsecs: 1,
+  startretries: 3,
+  stopsignal: 'TERM',
+  stopwaitsecs: 10,
+  stdout_logfile: '',
+  stderr_logfile: '',
+  redirect_stderr: false,
+  stdout_logfile_maxbytes: 50 * 1024 * 1024,
+  stdout_logfile_backups: 10,
+  stderr_logfile_maxbytes: 50 * 1024 * 1024,
+  stderr_logfile_backups: 10,
+  log_timestamps: false,
+  port_range: { start: 0, end: 0 },
+} as const satisfies Partial<Program>
 
 export const READ_ONLY_FIELDS = ['hoody_kit', 'created_at', 'updated_at'] as const
 

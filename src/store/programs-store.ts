@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises'
 import Value from 'typebox/value'
 import type { ProgramRepository } from '../core/contracts.js'
-import { Program } from '../schema/program.js'
+import { Program, PROGRAM_DEFAULTS } from '../schema/program.js'
 import { writeFileAtomic, removeStaleTemps } from './atomic-write.js'
 import { CoalescingWriter } from './coalescing-writer.js'
 import { ConfigFileError } from './config-file-error.js'
@@ -48,7 +48,9 @@ function parsePrograms(path: string, parsed: unknown): Program[] {
   }
   const programs: unknown[] = parsed.programs
   const ids = new Set<string>()
-  return programs.map((candidate, index) => {
+  return programs.map((stored, index) => {
+    // Fields added in later versions take their defaults.
+    const candidate: unknown = typeof stored === 'object' && stored !== null ? { ...PROGRAM_DEFAULTS, ...stored } : stored
     if (!Value.Check(Program, candidate)) {
       const [first] = Value.Errors(Program, candidate)
       const where = first === undefined ? '' : ` at ${first.instancePath === '' ? '(root)' : first.instancePath}: ${first.message}`

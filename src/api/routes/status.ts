@@ -3,7 +3,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { DaemonCore } from '../../core/daemon-core.js'
 import { ErrorBody, IdParams } from '../../schema/envelope.js'
 import { HealthBody } from '../../schema/health.js'
-import { LogsBody, LogsQuery } from '../../schema/logs.js'
+import { LogsBody, LogsQuery, LogStreamQuery } from '../../schema/logs.js'
+import { serveLogStream } from '../sse.js'
 import { ProgramStatus, ProgramStatusList } from '../../schema/status.js'
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody }
@@ -29,6 +30,19 @@ export const statusRoutes: FastifyPluginAsyncTypebox<StatusRouteOptions> = async
       params: IdParams, querystring: LogsQuery, response: { 200: LogsBody, ...errors },
     },
   }, (request) => core.logs(request.params.id, { lines: request.query.lines ?? 100, ...(request.query.port === undefined ? {} : { port: request.query.port }) }))
+
+  app.get('/programs/:id/logs/stream', {
+    schema: {
+      tags: ['logs'], summary: 'Follow logs live (Server-Sent Events): backlog first, then each new line',
+      description: 'Events: `ready` (JSON), `stdout` / `stderr` (one line per event), `dropped` (JSON: bytes skipped for a slow client). Comments `: ping` every 15 s.',
+      params: IdParams, querystring: LogStreamQuery, response: { 200: { description: 'text/event-stream', type: 'string' }, ...errors },
+    },
+  }, async (request, reply) => {
+    const { id } = request.params
+    const { port, stream = 'both', lines = 10 } = request.query
+    await serveLogStream(request, reply, { id, stream, ...(port === undefined ? {} : { port }) }, (sink) =>
+      core.followLogs(id, { stream, lines, ...(port === undefined ? {} : { port }) }, sink))
+  })
 
   app.get('/health', {
     schema: { tags: ['health'], summary: 'Liveness and checks; never needs a token', response: { 200: HealthBody, 503: HealthBody } },

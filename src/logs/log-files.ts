@@ -1,0 +1,77 @@
+// Every open log file of the daemon, by path: writers of one path share one LogFile (one queue,
+// one rotation), and followers subscribe to a path whether or not a process writes it now.
+import { fstatSync, openSync, constants } from 'node:fs'
+import { DEFAULT_ROTATION, LOG_FILE_MODE, LogFile, type ChunkListener, type RotationPolicy } from './log-file.js'
+
+const FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT
+
+interface Entry {
+  file: LogFile
+  users: number
+}
+
+export interface OpenOptions {
+  readonly policy?: RotationPolicy
+  /** Opens the file instead of a plain open(2): used for paths chosen by a program's user. */
+  readonly openFd?: (path: string) => number
+}
+
+export class LogFiles {
+  private readonly open = new Map<string, Entry>()
+  private readonly followers = new Map<string, Set<ChunkListener>>()
+
+  /** Open (or share) the log at `path`; synchronous so a bad path fails the spawn at once. */
+  acquire(path: string, options: OpenOptions = {}): LogFile {
+    const policy = options.policy ?? DEFAULT_ROTATION
+    const existing = this.open.get(path)
+    if (existing !== undefined) {
+      existing.users++
+      existing.file.policy = policy
+      return existing.file
+    }
+    const fd = options.openFd === undefined ? openSync(path, FLAGS, LOG_FILE_MODE) : options.openFd(path)
+    const file = new LogFile({ path, fd, size: fstatSync(fd).size, policy, publish: (chunk) => { this.publish(path, chunk) } })
+    this.open.set(path, { file, users: 1 })
+    return file
+  }
+
+  /** One writer is done; the last one flushes and closes the file. */
+  async release(file: LogFile): Promise<void> {
+    const entry = this.open.get(file.path)
+    if (entry?.file !== file) return
+    entry.users--
+    if (entry.users > 0) return
+    this.open.delete(file.path)
+    await file.close()
+  }
+
+  /** The open LogFile of a path, if a process writes it now. */
+  current(path: string): LogFile | undefined {
+    return this.open.get(path)?.file
+  }
+
+  /** Receive every chunk written to `path` from now on, across rotations and restarts. */
+  follow(path: string, listener: ChunkListener): () => void {
+    let set = this.followers.get(path)
+    if (set === undefined) {
+      set = new Set()
+      this.followers.set(path, set)
+    }
+    set.add(listener)
+    return () => {
+      set.delete(listener)
+      if (set.size === 0) this.followers.delete(path)
+    }
+  }
+
+  /** Write errors per path, for health. */
+  problems(): string[] {
+    return [...this.open.values()].flatMap(({ file }) => (file.lastError === null ? [] : [`${file.path}: ${file.lastError.message}`]))
+  }
+
+  private publish(path: string, chunk: Buffer): void {
+    const set = this.followers.get(path)
+    if (set === undefined) return
+    for (const listener of set) listener(chunk)
+  }
+}
