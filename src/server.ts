@@ -7,7 +7,10 @@ import { buildApp } from './api/app.js'
 import { boot, shutdown } from './core/boot.js'
 import { NativeEngine } from './core/native-engine.js'
 import { ProgramService } from './core/program-service.js'
+import { QuickStartService } from './core/quick-start-service.js'
 import type { DaemonConfig } from './config.js'
+import { DefaultsFile } from './store/defaults-file.js'
+import { EphemeralStore } from './store/ephemeral-store.js'
 import { ProgramsStore } from './store/programs-store.js'
 import { VERSION } from './version.js'
 
@@ -28,11 +31,19 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
   await mkdir(logDir, { recursive: true, mode: 0o750 })
 
   const store = new ProgramsStore(join(config.dataDir, 'programs.json'))
-  const programs = (await store.load()) ?? []
+  const stored = await store.load()
+  const defaults = config.defaultsFile === undefined ? undefined : new DefaultsFile(config.defaultsFile)
+  // A bad defaults file is an error at start, even when programs.json already exists.
+  if (defaults !== undefined) await defaults.load()
   const engine = new NativeEngine({ logDir })
-  const service = new ProgramService({ engine, repository: store, programs })
+  const service = new ProgramService({ engine, repository: store, programs: stored ?? [], defaults })
+  if (stored === null && defaults !== undefined) await service.loadDefaults()
+  // Quick-starts get an engine of their own: their ids can never collide with a program's.
+  const quickStart = new QuickStartService({ engine: new NativeEngine({ logDir }), repository: new EphemeralStore(join(config.dataDir, 'ephemeral.json')) })
+  await quickStart.cleanUpLeftovers()
   const app = await buildApp({
     core: service,
+    quickStart,
     version: VERSION,
     token: config.token,
     logger: { level: config.logLevel, stream: process.stderr },
@@ -67,7 +78,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
       if (closing) return
       closing = true
       const closed = app.close()
-      await shutdown(service)
+      await Promise.all([shutdown(service), quickStart.shutdown()])
       await Promise.all([closed, booted])
     },
   }

@@ -1,12 +1,13 @@
 // Builds the HTTP app around a DaemonCore; never listens (server.ts does), so tests can inject.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import type { DaemonCore } from '../core/daemon-core.js'
+import type { DaemonCore, QuickStartCore } from '../core/daemon-core.js'
 import { installAuth } from './auth.js'
 import { BODY_LIMIT, installJsonBodyParser } from './body-parser.js'
 import { installErrorHandling, sendError } from './error-handler.js'
 import { controlRoutes } from './routes/control.js'
 import { programRoutes } from './routes/programs.js'
+import { quickStartRoutes } from './routes/quick-start.js'
 import { statusRoutes } from './routes/status.js'
 import { validatorCompiler } from './validation.js'
 
@@ -14,6 +15,7 @@ export const API_PREFIX = '/api/v1/daemon'
 
 export interface AppOptions {
   readonly core: DaemonCore
+  readonly quickStart: QuickStartCore
   readonly version: string
   readonly token?: string | undefined
   readonly logger?: FastifyServerOptions['logger']
@@ -41,6 +43,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(async (api) => {
     await api.register(programRoutes, { core })
     await api.register(controlRoutes, { core })
+    await api.register(quickStartRoutes, { quickStart: options.quickStart })
     await api.register(statusRoutes, { core, version: options.version, startedAt: options.startedAt ?? Date.now() })
   }, { prefix: API_PREFIX })
   return app

@@ -1,7 +1,20 @@
 // What the core needs from the outside world, implemented elsewhere and wired in by server.ts.
-import type { Program } from '../schema/program.js'
+import type { Program, ProgramAddBody } from '../schema/program.js'
+import type { EphemeralRecord } from '../schema/quick-start.js'
 
 export interface ProgramRepository {
   /** Persist the whole list atomically; resolves once it is on disk. */
   save(programs: readonly Program[]): Promise<void>
+}
+
+export interface EphemeralRepository {
+  load(): Promise<EphemeralRecord[]>
+  save(records: readonly EphemeralRecord[]): Promise<void>
+}
+
+export interface DefaultsSource {
+  /** Where the defaults come from, for messages. */
+  readonly path: string
+  /** Read and schema-check the defaults file again (it may have changed since start). */
+  load(): Promise<ProgramAddBody[]>
 }

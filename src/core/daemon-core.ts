@@ -1,6 +1,7 @@
 // The face of the core that the API (and anything else outside) sees.
 import type { LogsBody } from '../schema/logs.js'
 import type { Program, ProgramAddBody, ProgramEditBody } from '../schema/program.js'
+import type { QuickStartBody, QuickStartStatus } from '../schema/quick-start.js'
 import type { ProgramStatus } from '../schema/status.js'
 import type { ChunkSink, LogStream, StreamChoice } from './log-access.js'
 import type { ProcessState } from './states.js'
@@ -41,6 +42,11 @@ export interface DisableResult {
   readonly actions: string[]
 }
 
+export interface ResetResult {
+  readonly actions: string[]
+  readonly count: number
+}
+
 export interface HealthChecks {
   readonly supervisor: string
   readonly config: string
@@ -52,6 +58,7 @@ export interface DaemonCore {
   addProgram(body: ProgramAddBody): Promise<Program>
   editProgram(id: string, patch: ProgramEditBody): Promise<Program>
   removeProgram(id: string): Promise<{ wasRunning: boolean }>
+  reset(): Promise<ResetResult>
   enable(id: string): Promise<void>
   disable(id: string): Promise<DisableResult>
   start(id: string, options: StartOptions): Promise<StartResult>
@@ -63,4 +70,15 @@ export interface DaemonCore {
   /** Backlog then live output; resolves with the function that stops following. */
   followLogs(id: string, options: { lines: number; port?: number; stream: StreamChoice }, sink: ChunkSink): Promise<() => void>
   health(): HealthChecks
+}
+
+export interface QuickStartCore {
+  start(body: QuickStartBody): Promise<{ temporaryId: string; status: ProcessState; pid: number | null }>
+  list(): QuickStartStatus[]
+  status(id: string): QuickStartStatus
+  wait(id: string, timeoutSeconds: number): Promise<QuickStartStatus & { finished: boolean }>
+  /** Stop, delete logs and record; the actions performed. */
+  stop(id: string): Promise<string[]>
+  logs(id: string, lines: number): Promise<LogsBody>
+  followLogs(id: string, options: { lines: number; stream: StreamChoice }, sink: ChunkSink): Promise<() => void>
 }

@@ -6,9 +6,9 @@ import {
 import type { LogsBody } from '../schema/logs.js'
 import type { Program, ProgramAddBody, ProgramEditBody } from '../schema/program.js'
 import type { ProgramStatus } from '../schema/status.js'
-import type { ProgramRepository } from './contracts.js'
+import type { DefaultsSource, ProgramRepository } from './contracts.js'
 import type {
-  DaemonCore, DisableResult, HealthChecks, StartOptions, StartResult, StopOptions, StopResult,
+  DaemonCore, DisableResult, HealthChecks, ResetResult, StartOptions, StartResult, StopOptions, StopResult,
 } from './daemon-core.js'
 import type { InstanceSnapshot, ProcessEngine } from './engine.js'
 import { followLogs, readLogs, type ChunkSink, type LogSource, type StreamChoice } from './log-access.js'
@@ -25,6 +25,7 @@ export interface ProgramServiceOptions {
   readonly engine: ProcessEngine
   readonly repository: ProgramRepository
   readonly programs: readonly Program[]
+  readonly defaults?: DefaultsSource | undefined
   readonly now?: () => Date
 }
 
@@ -33,6 +34,7 @@ const isLive = (s: InstanceSnapshot) => LIVE_STATES.includes(s.state)
 export class ProgramService implements DaemonCore {
   private readonly engine: ProcessEngine
   private readonly repository: ProgramRepository
+  private readonly defaults: DefaultsSource | undefined
   private readonly programs = new Map<string, Program>()
   private readonly now: () => Date
   private configProblem: string | null = null
@@ -41,6 +43,7 @@ export class ProgramService implements DaemonCore {
   constructor(options: ProgramServiceOptions) {
     this.engine = options.engine
     this.repository = options.repository
+    this.defaults = options.defaults
     this.now = options.now ?? (() => new Date())
     for (const program of options.programs) {
       this.programs.set(program.id, program)
@@ -89,6 +92,72 @@ export class ProgramService implements DaemonCore {
     await this.engine.stop(id)
     this.engine.forget(id)
     return { wasRunning }
+  }
+
+  /** Stop and remove every program, then load the defaults file again. */
+  async reset(): Promise<ResetResult> {
+    // Everything is checked before anything is stopped: a bad defaults file changes nothing.
+    const defaults = await this.defaultPrograms()
+    const actions: string[] = []
+    const previous = this.listPrograms()
+    for (const group of [...new Set(previous.map((p) => p.priority))].sort((a, b) => b - a)) {
+      await Promise.all(previous.filter((p) => p.priority === group).map(async (program) => {
+        if (this.engine.snapshots(program.id).some(isLive)) actions.push(`stopped ${program.id}`)
+        await this.engine.stop(program.id)
+      }))
+    }
+    for (const program of previous) {
+      this.engine.forget(program.id)
+      this.programs.delete(program.id)
+      actions.push(`removed ${program.id}`)
+    }
+    for (const program of defaults) {
+      this.programs.set(program.id, program)
+      this.engine.configure(program)
+    }
+    await this.persist(() => undefined)
+    actions.push(this.defaults === undefined ? 'no defaults file configured' : `loaded ${defaults.length} programs from ${this.defaults.path}`)
+    return { actions, count: this.programs.size }
+  }
+
+  /** First start with an empty data dir: register the defaults file's programs. */
+  async loadDefaults(): Promise<number> {
+    const defaults = await this.defaultPrograms()
+    for (const program of defaults) {
+      this.programs.set(program.id, program)
+      this.engine.configure(program)
+    }
+    await this.persist(() => undefined)
+    return defaults.length
+  }
+
+  /** The defaults file as complete programs (hoody_kit: true), checked like adds. */
+  private async defaultPrograms(): Promise<Program[]> {
+    if (this.defaults === undefined) return []
+    let bodies: ProgramAddBody[]
+    try {
+      bodies = await this.defaults.load()
+    } catch (error) {
+      throw new EngineError(`defaults file unusable: ${(error as Error).message}`, error)
+    }
+    const programs: Program[] = []
+    const ids = new Set<string>()
+    const names = new Set<string>()
+    for (const [index, body] of bodies.entries()) {
+      const where = `${this.defaults.path} entry [${index}]`
+      let program: Program
+      try {
+        program = { ...newProgram(body, this.now()), hoody_kit: true }
+        await this.checkUser(program.user)
+      } catch (error) {
+        throw new EngineError(`${where}: ${(error as Error).message}`, error)
+      }
+      if (ids.has(program.id) || names.has(program.name.toLowerCase())) throw new EngineError(`${where}: duplicate id or name '${program.id}'`)
+      ids.add(program.id)
+      names.add(program.name.toLowerCase())
+      programs.push(program)
+    }
+    return programs
   }
 
   async enable(id: string): Promise<void> {

@@ -1,44 +1,31 @@
 // programs.json: the registered programs, read once at start and replaced atomically on change.
-import { readFile } from 'node:fs/promises'
 import Value from 'typebox/value'
 import type { ProgramRepository } from '../core/contracts.js'
 import { Program, PROGRAM_DEFAULTS } from '../schema/program.js'
-import { writeFileAtomic, removeStaleTemps } from './atomic-write.js'
-import { CoalescingWriter } from './coalescing-writer.js'
 import { ConfigFileError } from './config-file-error.js'
+import { JsonFile } from './json-file.js'
 
 export const PROGRAMS_FILE_VERSION = 1
 
 export class ProgramsStore implements ProgramRepository {
-  readonly path: string
-  private readonly writer: CoalescingWriter
+  private readonly file: JsonFile
 
   constructor(path: string) {
-    this.path = path
-    this.writer = new CoalescingWriter((data) => writeFileAtomic(path, data, 0o600))
+    this.file = new JsonFile(path)
+  }
+
+  get path(): string {
+    return this.file.path
   }
 
   /** The stored programs, or null when the file does not exist yet (a first start). */
   async load(): Promise<Program[] | null> {
-    await removeStaleTemps(this.path)
-    let text: string
-    try {
-      text = await readFile(this.path, 'utf8')
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
-      throw new ConfigFileError(this.path, `cannot be read (${(error as Error).message})`, error)
-    }
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(text)
-    } catch (error) {
-      throw new ConfigFileError(this.path, `is not valid JSON (${(error as Error).message}); fix or move it away, it was left untouched`, error)
-    }
-    return parsePrograms(this.path, parsed)
+    const parsed = await this.file.read()
+    return parsed === null ? null : parsePrograms(this.path, parsed)
   }
 
   save(programs: readonly Program[]): Promise<void> {
-    return this.writer.save(`${JSON.stringify({ version: PROGRAMS_FILE_VERSION, programs }, null, 2)}\n`)
+    return this.file.write({ version: PROGRAMS_FILE_VERSION, programs })
   }
 }
 

@@ -26,6 +26,16 @@ export const programRoutes: FastifyPluginAsyncTypebox<{ core: DaemonCore }> = as
     return reply.code(201).send({ success: true, message: 'Program added successfully', program })
   })
 
+  app.post('/programs/reset', {
+    schema: {
+      tags: ['programs'], summary: 'Stop and remove every program, then load the defaults file',
+      response: { 200: ActionBody({ actions_performed: Type.Array(Type.String()), programs_count: Type.Integer() }), ...errors },
+    },
+  }, async () => {
+    const { actions, count } = await core.reset()
+    return { success: true, message: 'Programs reset to defaults', actions_performed: actions, programs_count: count } as const
+  })
+
   app.post('/programs/edit/:id', {
     schema: {
       tags: ['programs'], summary: 'Edit a stopped program: given fields replace, others stay', params: IdParams, body: ProgramEditBody,

@@ -1,0 +1,29 @@
+// ephemeral.json: the quick-starts of this run, so the next start can clean up after a crash.
+import Value from 'typebox/value'
+import type { EphemeralRepository } from '../core/contracts.js'
+import { EphemeralRecord } from '../schema/quick-start.js'
+import { ConfigFileError } from './config-file-error.js'
+import { JsonFile } from './json-file.js'
+
+export class EphemeralStore implements EphemeralRepository {
+  private readonly file: JsonFile
+
+  constructor(path: string) {
+    this.file = new JsonFile(path)
+  }
+
+  async load(): Promise<EphemeralRecord[]> {
+    const parsed = await this.file.read()
+    if (parsed === null) return []
+    const records = typeof parsed === 'object' && 'ephemeral' in parsed && Array.isArray(parsed.ephemeral) ? (parsed.ephemeral as unknown[]) : undefined
+    if (records === undefined) throw new ConfigFileError(this.file.path, 'expected { "version": 1, "ephemeral": [...] }')
+    return records.map((record, index) => {
+      if (!Value.Check(EphemeralRecord, record)) throw new ConfigFileError(this.file.path, `entry #${index} is invalid`)
+      return record
+    })
+  }
+
+  save(records: readonly EphemeralRecord[]): Promise<void> {
+    return this.file.write({ version: 1, ephemeral: records })
+  }
+}
