@@ -51,7 +51,8 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     throw new ConfigError((error as Error).message)
   }
   if (values.help === true) return 'help'
-  const pick = (flag: string | undefined, variable: string) => flag ?? (env[variable] === '' ? undefined : env[variable])
+  // An empty flag or variable counts as not given (an empty token must never mean "no auth").
+  const pick = (flag: string | undefined, variable: string) => (flag === '' ? undefined : flag) ?? (env[variable] === '' ? undefined : env[variable])
 
   const host = pick(values.host, 'HOODY_DAEMON_HOST') ?? DEFAULT_HOST
   const portText = pick(values.port, 'HOODY_DAEMON_PORT') ?? String(DEFAULT_PORT)

@@ -11,6 +11,7 @@ import { QuickStartService } from './core/quick-start-service.js'
 import type { DaemonConfig } from './config.js'
 import { DefaultsFile } from './store/defaults-file.js'
 import { EphemeralStore } from './store/ephemeral-store.js'
+import { acquirePidLock } from './store/pid-lock.js'
 import { ProgramsStore } from './store/programs-store.js'
 import { VERSION } from './version.js'
 
@@ -29,6 +30,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
   const logDir = join(config.dataDir, 'logs')
   await mkdir(logDir, { recursive: true, mode: 0o750 })
+  const lock = await acquirePidLock(join(config.dataDir, 'daemon.pid'))
 
   const store = new ProgramsStore(join(config.dataDir, 'programs.json'))
   const stored = await store.load()
@@ -50,11 +52,12 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
   })
 
   let closing = false
+  const bootAbort = new AbortController()
   // Boot runs beside the API: the first priority group is already STARTING when we listen.
   const booted = boot({
     service,
     engine,
-    cancelled: () => closing,
+    signal: bootAbort.signal,
     onError: (program, error) => { app.log.error({ err: error, program: program.id }, 'boot start failed') },
   })
 
@@ -63,8 +66,10 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
   } catch (error) {
     // Nothing we booted may outlive a daemon that never came up.
     closing = true
+    bootAbort.abort()
     await shutdown(service)
     await booted
+    await lock.release()
     throw error
   }
   const address = app.server.address()
@@ -77,9 +82,11 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     async close() {
       if (closing) return
       closing = true
+      bootAbort.abort()
       const closed = app.close()
       await Promise.all([shutdown(service), quickStart.shutdown()])
       await Promise.all([closed, booted])
+      await lock.release()
     },
   }
 }

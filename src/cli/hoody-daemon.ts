@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // `hoody-daemon serve`: run the daemon in the foreground until SIGTERM/SIGINT.
 import { ConfigError, parseServeArgs, SERVE_HELP } from '../config.js'
-import { ConfigFileError } from '../store/config-file-error.js'
 
 const USAGE = `Usage: hoody-daemon serve [options]   (hoody-daemon serve --help for the options)\n`
 
@@ -34,34 +33,41 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(SERVE_HELP)
     return 0
   }
+  // Signals are handled from the first moment: a SIGTERM during start-up still stops what
+  // boot spawned. SIGHUP (a closed terminal) must not kill a daemon that keeps programs alive.
+  let stopRequested: NodeJS.Signals | undefined
+  let requestStop = (signal: NodeJS.Signals) => { stopRequested = signal }
+  process.on('SIGTERM', () => { requestStop('SIGTERM') })
+  process.on('SIGINT', () => { requestStop('SIGINT') })
+  process.on('SIGHUP', () => undefined)
+
   const { startDaemon } = await import('../server.js')
   let daemon
   try {
     daemon = await startDaemon(config)
   } catch (error) {
-    if (error instanceof ConfigFileError || (error as NodeJS.ErrnoException).code !== undefined) {
-      process.stderr.write(`hoody-daemon: cannot start: ${(error as Error).message}\n`)
+    if (error instanceof Error && ('path' in error || 'code' in error || error.name === 'DataDirLockedError')) {
+      process.stderr.write(`hoody-daemon: cannot start: ${error.message}\n`)
       return 1
     }
     throw error
   }
   process.stdout.write(`listening on ${daemon.url}\n`)
 
+  const running = daemon
   await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      daemon.app.log.info({ signal }, 'shutting down: stopping every program')
-      process.off('SIGTERM', onSignal)
-      process.off('SIGINT', onSignal)
+    let stopping = false
+    requestStop = (signal) => {
       // A second signal while stopping is ignored: programs still get their stopwaitsecs.
-      process.on('SIGTERM', () => undefined)
-      process.on('SIGINT', () => undefined)
-      daemon.close().then(resolve, (error: unknown) => {
-        daemon.app.log.error({ err: error }, 'error during shutdown')
+      if (stopping) return
+      stopping = true
+      running.app.log.info({ signal }, 'shutting down: stopping every program')
+      running.close().then(resolve, (error: unknown) => {
+        running.app.log.error({ err: error }, 'error during shutdown')
         resolve()
       })
     }
-    process.on('SIGTERM', onSignal)
-    process.on('SIGINT', onSignal)
+    if (stopRequested !== undefined) requestStop(stopRequested)
   })
   return 0
 }

@@ -13,14 +13,29 @@ function byPriority(programs: readonly Program[], order: 'ascending' | 'descendi
   return priorities.map((priority) => groups.get(priority) ?? [])
 }
 
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+/** A delay that ends early when the signal aborts (shutdown must not wait out delay_seconds). */
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve()
+      return
+    }
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    signal.addEventListener('abort', done, { once: true })
+  })
+}
 
 export interface BootOptions {
   readonly service: ProgramService
   readonly engine: ProcessEngine
   readonly onError: (program: Program, error: unknown) => void
-  /** Stops the sequence early (the daemon is shutting down). */
-  readonly cancelled: () => boolean
+  /** Aborted when the daemon shuts down: the sequence stops at once. */
+  readonly signal: AbortSignal
 }
 
 /**
@@ -30,14 +45,16 @@ export interface BootOptions {
  */
 export async function boot(options: BootOptions): Promise<void> {
   const { service, engine } = options
+  const { signal } = options
   for (const group of byPriority(service.bootPrograms(), 'ascending')) {
-    if (options.cancelled()) return
+    if (signal.aborted) return
     await Promise.all(group.map(async (program) => {
-      if (program.delay_seconds > 0) await delay(program.delay_seconds * 1000)
-      if (options.cancelled()) return
+      if (program.delay_seconds > 0) await delay(program.delay_seconds * 1000, signal)
+      // Disabled, edited or removed while boot was under way: the current state decides.
+      if (signal.aborted || !service.isBootable(program.id)) return
       try {
         await engine.start(program.id)
-        await engine.waitFor(program.id, undefined, (s) => settled(s.state), Number.POSITIVE_INFINITY)
+        await engine.waitFor(program.id, undefined, (s) => settled(s.state) || signal.aborted, Number.POSITIVE_INFINITY)
       } catch (error) {
         options.onError(program, error)
       }

@@ -2,6 +2,7 @@
 // carries out the effects (spawn, signal, timers) and serialises commands, so two racing
 // starts can never spawn twice.
 import type { ChildProcess } from 'node:child_process'
+import { EngineError } from '../errors.js'
 import type { Autorestart, StopSignal } from '../schema/program.js'
 import { capture, lineTimestamper } from '../logs/capture.js'
 import type { LogFile, RotationPolicy } from '../logs/log-file.js'
@@ -70,6 +71,7 @@ export class Instance {
   private deferred: MachineEvent[] = []
   private commands: Promise<unknown> = Promise.resolve()
   private groupPoll: NodeJS.Timeout | null = null
+  private disposed = false
 
   constructor(spec: InstanceSpec, logFiles: LogFiles) {
     this.spec = spec
@@ -205,6 +207,7 @@ export class Instance {
   }
 
   private arm(timer: TimerName, ms: number): void {
+    if (this.disposed) return
     const event: MachineEvent = timer === 'startsecs'
       ? { type: 'startsecs_elapsed' }
       : timer === 'backoff'
@@ -315,8 +318,10 @@ export class Instance {
     for (const listener of [...this.listeners]) listener()
   }
 
-  /** Cancel timers and polls; used when the instance is dropped after a stop. */
+  /** Drop a stopped instance: no timer may fire and no process may be left behind it. */
   dispose(): void {
+    if (this.live !== null) throw new EngineError(`bug: instance ${this.spec.programId}:${this.spec.port} disposed with pid ${this.live.pid} alive`)
+    this.disposed = true
     this.cancelTimers()
     if (this.groupPoll !== null) clearTimeout(this.groupPoll)
   }

@@ -14,6 +14,7 @@ import type { InstanceSnapshot, ProcessEngine } from './engine.js'
 import { followLogs, readLogs, type ChunkSink, type LogSource, type StreamChoice } from './log-access.js'
 import { checkPort, hasPortRange, instancePorts } from './ports.js'
 import { editedProgram, newProgram } from './program-config.js'
+import { KeyedLock } from './keyed-lock.js'
 import { LIVE_STATES } from './states.js'
 import { programStatus, worstOf } from './status-view.js'
 import { findUser, isDaemonUser } from './users.js'
@@ -31,6 +32,24 @@ export interface ProgramServiceOptions {
 
 const isLive = (s: InstanceSnapshot) => LIVE_STATES.includes(s.state)
 
+/**
+ * Wait for `promise` at most `ms` (0: just long enough for an idle queue to act). Its failure
+ * is rethrown when it settles in time; a late failure is left to the promise's own handlers.
+ */
+async function raceDeadline(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<void>((resolve) => {
+    if (ms <= 0) setImmediate(resolve)
+    else timer = setTimeout(resolve, ms)
+  })
+  promise.catch(() => undefined)
+  try {
+    await Promise.race([promise, deadline])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 export class ProgramService implements DaemonCore {
   private readonly engine: ProcessEngine
   private readonly repository: ProgramRepository
@@ -39,6 +58,7 @@ export class ProgramService implements DaemonCore {
   private readonly now: () => Date
   private configProblem: string | null = null
   private shuttingDown = false
+  private readonly locks = new KeyedLock()
 
   constructor(options: ProgramServiceOptions) {
     this.engine = options.engine
@@ -63,41 +83,52 @@ export class ProgramService implements DaemonCore {
 
   async addProgram(body: ProgramAddBody): Promise<Program> {
     const program = newProgram(body, this.now())
-    await this.checkUser(program.user)
-    // Checked after the last await, so two racing adds cannot both pass.
-    this.checkUnique(program)
-    this.programs.set(program.id, program)
-    await this.persist(() => this.programs.delete(program.id))
-    this.engine.configure(program)
-    return program
+    return this.locks.run(program.id, async () => {
+      await this.checkUser(program.user)
+      // Checked after the last await, so two racing adds cannot both pass.
+      this.checkUnique(program)
+      this.programs.set(program.id, program)
+      await this.persist(() => this.programs.delete(program.id))
+      this.engine.configure(program)
+      return program
+    })
   }
 
-  async editProgram(id: string, patch: ProgramEditBody): Promise<Program> {
-    const edited = editedProgram(this.getProgram(id), patch, this.now())
-    if (patch.user !== undefined) await this.checkUser(edited.user)
-    const current = this.getProgram(id)
-    this.refuseWhileLive(current)
-    this.checkUnique(edited, id)
-    this.programs.set(id, edited)
-    await this.persist(() => this.programs.set(id, current))
-    this.engine.configure(edited)
-    return edited
+  editProgram(id: string, patch: ProgramEditBody): Promise<Program> {
+    return this.locks.run(id, async () => {
+      const current = this.getProgram(id)
+      const edited = editedProgram(current, patch, this.now())
+      if (patch.user !== undefined) await this.checkUser(edited.user)
+      this.refuseWhileLive(current)
+      this.checkUnique(edited, id)
+      this.programs.set(id, edited)
+      await this.persist(() => this.programs.set(id, current))
+      this.engine.configure(edited)
+      return edited
+    })
   }
 
-  async removeProgram(id: string): Promise<{ wasRunning: boolean }> {
-    const program = this.getProgram(id)
-    const wasRunning = this.engine.snapshots(id).some(isLive)
-    this.programs.delete(id)
-    await this.persist(() => this.programs.set(id, program))
-    await this.engine.stop(id)
-    this.engine.forget(id)
-    return { wasRunning }
+  removeProgram(id: string): Promise<{ wasRunning: boolean }> {
+    return this.locks.run(id, async () => {
+      const program = this.getProgram(id)
+      const wasRunning = this.engine.snapshots(id).some(isLive)
+      this.programs.delete(id)
+      await this.persist(() => this.programs.set(id, program))
+      await this.engine.stop(id)
+      this.engine.forget(id)
+      return { wasRunning }
+    })
   }
 
   /** Stop and remove every program, then load the defaults file again. */
   async reset(): Promise<ResetResult> {
     // Everything is checked before anything is stopped: a bad defaults file changes nothing.
     const defaults = await this.defaultPrograms()
+    const ids = [...this.programs.keys(), ...defaults.map((p) => p.id)]
+    return this.locks.runAll(ids, () => this.replaceAll(defaults))
+  }
+
+  private async replaceAll(defaults: Program[]): Promise<ResetResult> {
     const actions: string[] = []
     const previous = this.listPrograms()
     for (const group of [...new Set(previous.map((p) => p.priority))].sort((a, b) => b - a)) {
@@ -160,27 +191,44 @@ export class ProgramService implements DaemonCore {
     return programs
   }
 
-  async enable(id: string): Promise<void> {
-    await this.setEnabled(id, true)
+  enable(id: string): Promise<void> {
+    return this.locks.run(id, () => this.setEnabled(id, true))
   }
 
-  async disable(id: string): Promise<DisableResult> {
-    await this.setEnabled(id, false)
-    const wasRunning = this.engine.snapshots(id).some(isLive)
-    await this.engine.stop(id)
-    return { wasRunning, actions: wasRunning ? ['disabled', 'stopped'] : ['disabled'] }
+  disable(id: string): Promise<DisableResult> {
+    return this.locks.run(id, async () => {
+      await this.setEnabled(id, false)
+      const wasRunning = this.engine.snapshots(id).some(isLive)
+      await this.engine.stop(id)
+      return { wasRunning, actions: wasRunning ? ['disabled', 'stopped'] : ['disabled'] }
+    })
   }
 
-  async start(id: string, options: StartOptions): Promise<StartResult> {
-    const program = await this.checkStartable(id, options.port)
-    await this.engine.start(id, options.port)
-    return this.startResult(program, options)
+  start(id: string, options: StartOptions): Promise<StartResult> {
+    return this.startWith(id, options, (port) => this.engine.start(id, port))
   }
 
-  async restart(id: string, options: StartOptions): Promise<StartResult> {
-    const program = await this.checkStartable(id, options.port)
-    await this.engine.restart(id, options.port)
-    return this.startResult(program, options)
+  restart(id: string, options: StartOptions): Promise<StartResult> {
+    return this.startWith(id, options, (port) => this.engine.restart(id, port))
+  }
+
+  /**
+   * Check and request under the program's lock, then wait outside it. The whole call is bounded
+   * by startsecs + 5 s; with wait=false it answers as soon as the request is queued.
+   */
+  private async startWith(id: string, options: StartOptions, request: (port: number | undefined) => Promise<void>): Promise<StartResult> {
+    const began = Date.now()
+    let program: Program | undefined
+    const requested = this.locks.run(id, async () => {
+      program = await this.checkStartable(id, options.port)
+      await request(options.port)
+    })
+    const startsecs = this.programs.get(id)?.startsecs ?? 0
+    const limit = options.wait ? startsecs * 1000 + START_GRACE_MS : 0
+    await raceDeadline(requested, limit)
+    if (program === undefined) program = this.getProgram(id)
+    const remaining = Math.max(0, limit - (Date.now() - began))
+    return this.startResult(program, options, remaining)
   }
 
   async stop(id: string, options: StopOptions): Promise<StopResult> {
@@ -227,6 +275,12 @@ export class ProgramService implements DaemonCore {
     return this.listPrograms().filter((p) => p.enabled && p.boot)
   }
 
+  /** Still there, enabled and marked boot (checked again just before a boot start). */
+  isBootable(id: string): boolean {
+    const program = this.programs.get(id)
+    return program !== undefined && program.enabled && program.boot && !this.shuttingDown
+  }
+
   /** Stop every instance of a program (shutdown). */
   stopAll(id: string): Promise<void> {
     return this.engine.stop(id)
@@ -246,10 +300,10 @@ export class ProgramService implements DaemonCore {
     return program
   }
 
-  private async startResult(program: Program, options: StartOptions): Promise<StartResult> {
+  private async startResult(program: Program, options: StartOptions, remainingMs: number): Promise<StartResult> {
     const { port } = options
     const snapshots = options.wait
-      ? await this.engine.waitFor(program.id, port, (s) => s.state !== 'STARTING', program.startsecs * 1000 + START_GRACE_MS)
+      ? await this.engine.waitFor(program.id, port, (s) => s.state !== 'STARTING', remainingMs)
       : this.engine.snapshots(program.id).filter((s) => port === undefined || s.port === port)
     const failed = snapshots.filter((s) => s.state === 'BACKOFF' || s.state === 'FATAL')
     if (options.wait && failed.length > 0) throw this.spawnFailure(program, failed)

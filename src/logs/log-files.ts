@@ -1,9 +1,10 @@
 // Every open log file of the daemon, by path: writers of one path share one LogFile (one queue,
 // one rotation), and followers subscribe to a path whether or not a process writes it now.
-import { fstatSync, openSync, constants } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync } from 'node:fs'
 import { DEFAULT_ROTATION, LOG_FILE_MODE, LogFile, type ChunkListener, type RotationPolicy } from './log-file.js'
 
-const FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT
+// O_NONBLOCK: a FIFO planted at a log path must fail the open, not freeze the event loop.
+const FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK
 
 interface Entry {
   file: LogFile
@@ -30,7 +31,12 @@ export class LogFiles {
       return existing.file
     }
     const fd = options.openFd === undefined ? openSync(path, FLAGS, LOG_FILE_MODE) : options.openFd(path)
-    const file = new LogFile({ path, fd, size: fstatSync(fd).size, policy, publish: (chunk) => { this.publish(path, chunk) } })
+    const stats = fstatSync(fd)
+    if (!stats.isFile()) {
+      closeSync(fd)
+      throw new Error(`log file '${path}' is not a regular file`)
+    }
+    const file = new LogFile({ path, fd, size: stats.size, policy, publish: (chunk) => { this.publish(path, chunk) } })
     this.open.set(path, { file, users: 1 })
     return file
   }

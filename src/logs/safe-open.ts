@@ -43,7 +43,7 @@ export function openLogAs(path: string, who: Identity): number {
     let fd: number
     let created = false
     try {
-      fd = openSync(through, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW)
+      fd = openSync(through, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW | constants.O_NONBLOCK)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
       if (code === 'ELOOP') throw new UnsafeLogPathError(`log file '${path}' is a symlink; refusing to follow it for user ${who.uid}`)
@@ -51,7 +51,7 @@ export function openLogAs(path: string, who: Identity): number {
       if (!allows(dirStats, who, WRITE_SEARCH)) {
         throw new UnsafeLogPathError(`log file '${path}': uid ${who.uid} may not create files in ${dirname(path)}`)
       }
-      fd = openSync(through, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, LOG_FILE_MODE)
+      fd = openSync(through, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | constants.O_NONBLOCK, LOG_FILE_MODE)
       created = true
     }
     const stats = fstatSync(fd)

@@ -1,6 +1,7 @@
 // The last N lines of a log, read backwards from the end in blocks: the cost grows with N and
 // the length of those lines, never with the size of the file. A rotated log is read across its
 // files: when the current one holds fewer than N lines, the rest comes from <path>.1, .2, …
+import { constants } from 'node:fs'
 import { open } from 'node:fs/promises'
 
 const BLOCK = 64 * 1024
@@ -20,13 +21,18 @@ interface Tail {
 async function tailOne(path: string, lines: number, budget: number, end?: number): Promise<Tail | undefined> {
   let handle
   try {
-    handle = await open(path, 'r')
+    // O_NONBLOCK: a FIFO at a log path must not hold a thread of the pool forever.
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENXIO' || code === 'EISDIR' || code === 'ENOTDIR' || code === 'EACCES') return undefined
     throw error
   }
   try {
-    const size = Math.min(end ?? Number.POSITIVE_INFINITY, (await handle.stat()).size)
+    const stats = await handle.stat()
+    // Only regular files are logs; anything else reads as empty.
+    if (!stats.isFile()) return undefined
+    const size = Math.min(end ?? Number.POSITIVE_INFINITY, stats.size)
     const blocks: Buffer[] = []
     let position = size
     let newlines = 0

@@ -99,7 +99,8 @@ describe('environment, directory, command', () => {
 
     await daemon.add({ name: 'shell', command: 'sleep 1000 > /dev/null 2>&1', startsecs: 0 })
     const shell = (await daemon.post('/programs/shell/start')).body
-    assert.equal(readFileSync(`/proc/${shell.pid}/cmdline`, 'utf8'), 'sleep\x001000\x00', 'sh -c exec: the pid is the program\'s own')
+    // sh -c 'exec …' replaces the shell: the same pid becomes the program itself.
+    await waitFor(() => readFileSync(`/proc/${shell.pid}/cmdline`, 'utf8') === 'sleep\x001000\x00', { message: 'the shell to exec the program' })
 
     await daemon.add({ name: 'expand', command: 'echo "home=$HOME"', startsecs: 0, environment: { HOME: '/custom/home' } })
     await daemon.post('/programs/expand/start')

@@ -17,7 +17,8 @@ describe('programs registry', () => {
       id: 'web-server', name: 'Web Server', description: '', command: 'sleep 100', user: '', directory: '', environment: {},
       enabled: true, boot: false, autorestart: 'unexpected', exitcodes: [0], priority: 999, delay_seconds: 0, startsecs: 1,
       startretries: 3, stopsignal: 'TERM', stopwaitsecs: 10, stdout_logfile: '', stderr_logfile: '', redirect_stderr: false,
-      port_range: { start: 0, end: 0 }, hoody_kit: false,
+      stdout_logfile_maxbytes: 52428800, stdout_logfile_backups: 10, stderr_logfile_maxbytes: 52428800, stderr_logfile_backups: 10,
+      log_timestamps: false, port_range: { start: 0, end: 0 }, hoody_kit: false,
     })
     assert.ok(!Number.isNaN(Date.parse(createdAt)))
     assert.equal(createdAt, updatedAt)

@@ -1,0 +1,32 @@
+// daemon.pid in the data dir: one daemon per data dir. The holder is identified by pid and start
+// time, so a stale file left by a crash (or a recycled pid) never blocks a new start.
+import { readFileSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { writeFileAtomic } from './atomic-write.js'
+
+function startTimeOf(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null
+  } catch {
+    return null
+  }
+}
+
+export class DataDirLockedError extends Error {
+  override name = 'DataDirLockedError'
+}
+
+export async function acquirePidLock(path: string): Promise<{ release: () => Promise<void> }> {
+  let holder: { pid?: unknown; start?: unknown } | undefined
+  try {
+    holder = JSON.parse(readFileSync(path, 'utf8')) as { pid?: unknown; start?: unknown }
+  } catch {
+    holder = undefined
+  }
+  if (holder !== undefined && typeof holder.pid === 'number' && holder.pid !== process.pid && typeof holder.start === 'string' && startTimeOf(holder.pid) === holder.start) {
+    throw new DataDirLockedError(`another hoody-daemon (pid ${holder.pid}) is using this data dir (${path}); stop it or choose another --data-dir`)
+  }
+  await writeFileAtomic(path, `${JSON.stringify({ pid: process.pid, start: startTimeOf(process.pid) })}\n`, 0o600)
+  return { release: () => rm(path, { force: true }) }
+}
