@@ -87,10 +87,9 @@ export class LogFile {
   private async flush(): Promise<void> {
     this.writing = true
     while (this.queue.length > 0) {
-      const batch = this.queue
-      this.queue = []
+      await this.rotateIfFull()
+      const batch = this.takeBatch()
       const total = batch.reduce((n, b) => n + b.length, 0)
-      await this.rotateIfNeeded(total)
       let written = 0
       try {
         const fd = this.fd ?? (await this.reopen())
@@ -116,6 +115,27 @@ export class LogFile {
     release(this.idleWaiters)
   }
 
+  /** The queued chunks that fit before the size limit (a chunk is split at the limit). */
+  private takeBatch(): Buffer[] {
+    const { maxBytes } = this.policy
+    if (maxBytes <= 0) return this.queue.splice(0)
+    let room = Math.max(1, maxBytes - this.size)
+    const batch: Buffer[] = []
+    while (room > 0 && this.queue.length > 0) {
+      const chunk = this.queue[0] as Buffer
+      if (chunk.length <= room) {
+        batch.push(chunk)
+        this.queue.shift()
+        room -= chunk.length
+      } else {
+        batch.push(chunk.subarray(0, room))
+        this.queue[0] = chunk.subarray(room)
+        room = 0
+      }
+    }
+    return batch
+  }
+
   private publish(batch: Buffer[], written: number): void {
     const data = batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch)
     this.publishChunk(written === data.length ? data : data.subarray(0, written))
@@ -128,9 +148,9 @@ export class LogFile {
     return fd
   }
 
-  private async rotateIfNeeded(incoming: number): Promise<void> {
+  private async rotateIfFull(): Promise<void> {
     const { maxBytes, backups } = this.policy
-    if (maxBytes <= 0 || this.size === 0 || this.size + incoming <= maxBytes) return
+    if (maxBytes <= 0 || this.size < maxBytes) return
     try {
       if (this.fd !== null) await closeAsync(this.fd)
       this.fd = null
