@@ -66,6 +66,20 @@ describe('quick-start', () => {
     assert.equal(notYet.body.status, 'RUNNING')
   })
 
+  test('its logs can be followed live', async (t) => {
+    const daemon = await startDaemon(t)
+    const job = (await daemon.post('/quick-start', { command: `sh -c 'echo first; sleep 0.5; echo second; sleep 1000'` })).body
+    const response = await fetch(`${daemon.base}/quick-start/${job.temporary_id}/logs/stream?lines=5`)
+    assert.match(response.headers.get('content-type') ?? '', /event-stream/)
+    let text = ''
+    const decoder = new TextDecoder()
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      text += decoder.decode(chunk, { stream: true })
+      if (text.includes('data: second')) break
+    }
+    assert.match(text, /event: ready[\s\S]*event: stdout\ndata: first[\s\S]*event: stdout\ndata: second/)
+  })
+
   test('timeout_seconds stops a job that runs too long', async (t) => {
     const daemon = await startDaemon(t)
     const job = (await daemon.post('/quick-start', { command: 'sleep 1000', timeout_seconds: 0.5 })).body
