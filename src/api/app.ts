@@ -5,6 +5,7 @@ import type { DaemonCore, QuickStartCore } from '../core/daemon-core.js'
 import { installAuth } from './auth.js'
 import { BODY_LIMIT, installJsonBodyParser } from './body-parser.js'
 import { installErrorHandling, sendError } from './error-handler.js'
+import { OPENAPI_PATH, registerOpenApi } from './openapi.js'
 import { controlRoutes } from './routes/control.js'
 import { programRoutes } from './routes/programs.js'
 import { quickStartRoutes } from './routes/quick-start.js'
@@ -22,6 +23,18 @@ export interface AppOptions {
   readonly startedAt?: number
 }
 
+export interface RouteEntry {
+  readonly method: string
+  readonly url: string
+}
+
+const routeTables = new WeakMap<FastifyInstance, RouteEntry[]>()
+
+/** Every route the app registered (HEAD twins of GET routes left out). */
+export function routesOf(app: FastifyInstance): readonly RouteEntry[] {
+  return routeTables.get(app) ?? []
+}
+
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
@@ -34,10 +47,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  const routes: RouteEntry[] = []
+  routeTables.set(app, routes)
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url })
+  })
   app.setValidatorCompiler(validatorCompiler)
   installErrorHandling(app)
   installJsonBodyParser(app)
-  installAuth(app, { token: options.token, openPaths: [`${API_PREFIX}/health`] })
+  installAuth(app, { token: options.token, openPaths: [`${API_PREFIX}/health`, OPENAPI_PATH] })
+  await registerOpenApi(app, options.version)
 
   const { core } = options
   await app.register(async (api) => {
@@ -46,5 +65,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await api.register(quickStartRoutes, { quickStart: options.quickStart })
     await api.register(statusRoutes, { core, version: options.version, startedAt: options.startedAt ?? Date.now() })
   }, { prefix: API_PREFIX })
+  app.get(OPENAPI_PATH, {
+    schema: { tags: ['health'], summary: 'This OpenAPI 3.1 document; never needs a token', response: { 200: { type: 'object', additionalProperties: true } } },
+  }, () => app.swagger() as unknown as Record<string, unknown>)
   return app
 }

@@ -52,10 +52,28 @@ interface LiveProcess {
   readonly child: ChildProcess
   readonly pid: number
   readonly startedAt: number
+  /** Resolves once both pipes have closed and everything read from them is in the log files. */
+  readonly drained: Promise<void>
 }
 
 /** How often a stopping instance checks whether its whole process group is gone. */
 const GROUP_POLL_MS = 20
+/**
+ * After an exit, how long to wait for the last output to reach the log files before reporting
+ * it (a grandchild holding the pipes open must not delay the report for ever).
+ */
+const DRAIN_WAIT_MS = 250
+
+/** Resolve when `promise` settles or after `ms`, whichever comes first. */
+function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    void promise.finally(() => {
+      clearTimeout(timer)
+      resolve()
+    })
+  })
+}
 
 export class Instance {
   private spec: InstanceSpec
@@ -252,14 +270,15 @@ export class Instance {
     const { child, pid } = outcome
     const stdoutFile = files[0] as LogFile
     const stderrFile = files[1] ?? stdoutFile
-    const live: LiveProcess = { child, pid, startedAt: Date.now() }
-    this.live = live
     const stamp = () => (this.spec.logTimestamps ? lineTimestamper() : undefined)
     const captured = [
       child.stdout === null ? Promise.resolve() : capture(child.stdout, stdoutFile, stamp()),
       child.stderr === null ? Promise.resolve() : capture(child.stderr, stderrFile, stamp()),
     ]
-    void Promise.all(captured).then(() => Promise.all(files.map((file) => this.logFiles.release(file))))
+    const drained = Promise.all(captured).then(() => Promise.all(files.map((file) => file.idle()))).then(() => undefined)
+    void drained.then(() => Promise.all(files.map((file) => this.logFiles.release(file))))
+    const live: LiveProcess = { child, pid, startedAt: Date.now(), drained }
+    this.live = live
     child.once('exit', (code, signal) => { this.onExit(live, exitStatusOf(code, signal)) })
     return undefined
   }
@@ -287,14 +306,16 @@ export class Instance {
   private onExit(live: LiveProcess, exitStatus: number): void {
     if (this.live !== live) return
     const ranMs = Date.now() - live.startedAt
+    // Reported once its last output is in the logs, so "exited" means "logs complete".
+    const report = () => { void settleWithin(live.drained, DRAIN_WAIT_MS).then(() => { this.finishExit(live, exitStatus, ranMs) }) }
     if (this.state === 'STOPPING') {
       // Stopped only when every descendant is gone too; stopwait's SIGKILL still applies.
-      this.waitForEmptyGroup(live, () => { this.finishExit(live, exitStatus, ranMs) })
+      this.waitForEmptyGroup(live, report)
       return
     }
     // The leader is gone: leftovers of its group would outlive the program, so they go too.
     signalGroup(live.pid, 'SIGKILL')
-    this.finishExit(live, exitStatus, ranMs)
+    report()
   }
 
   private waitForEmptyGroup(live: LiveProcess, then: () => void): void {

@@ -29,6 +29,7 @@ describe('logs', () => {
     await daemon.add({ name: 'merged', command: `sh -c 'echo one; echo two >&2; echo three'`, startsecs: 0, autorestart: false, stdout_logfile: out, redirect_stderr: true })
     await daemon.post('/programs/merged/start')
     await waitForStatus(daemon, 'merged', 'EXITED')
+    // EXITED is reported once the last output is in the files.
     assert.deepEqual(readFileSync(out, 'utf8').split('\n').sort(), ['', 'one', 'three', 'two'])
     const logs = (await daemon.get('/programs/merged/logs')).body
     assert.equal(logs.stderr, '')

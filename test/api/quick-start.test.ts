@@ -53,12 +53,14 @@ describe('quick-start', () => {
     assert.ok(stopped.body.actions_performed.includes('stopped process'))
     assert.equal(isAlive(long.pid), false)
 
-    const short = (await daemon.post('/quick-start', { command: `sh -c 'sleep 0.5; exit 7'` })).body
+    const short = (await daemon.post('/quick-start', { command: `sh -c 'sleep 0.5; echo done-now; exit 7'` })).body
     const waited = await daemon.get(`/quick-start/${short.temporary_id}/wait`)
     assert.equal(waited.status, 200)
     assert.equal(waited.body.finished, true)
     assert.equal(waited.body.status, 'EXITED')
     assert.equal(waited.body.exit_status, 7)
+    // Once wait says it exited, its logs are complete.
+    assert.equal((await daemon.get(`/quick-start/${short.temporary_id}/logs`)).body.stdout, 'done-now\n')
 
     const slow = (await daemon.post('/quick-start', { command: 'sleep 1000' })).body
     const notYet = await daemon.get(`/quick-start/${slow.temporary_id}/wait?timeout=0.3`)
