@@ -33,13 +33,20 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
   const lock = await acquirePidLock(join(config.dataDir, 'daemon.pid'))
 
   const store = new ProgramsStore(join(config.dataDir, 'programs.json'))
-  const stored = await store.load()
-  const defaults = config.defaultsFile === undefined ? undefined : new DefaultsFile(config.defaultsFile)
-  // A bad defaults file is an error at start, even when programs.json already exists.
-  if (defaults !== undefined) await defaults.load()
-  const engine = new NativeEngine({ logDir })
-  const service = new ProgramService({ engine, repository: store, programs: stored ?? [], defaults })
-  if (stored === null && defaults !== undefined) await service.loadDefaults()
+  let service: ProgramService
+  let engine: NativeEngine
+  try {
+    const stored = await store.load()
+    const defaults = config.defaultsFile === undefined ? undefined : new DefaultsFile(config.defaultsFile)
+    engine = new NativeEngine({ logDir })
+    service = new ProgramService({ engine, repository: store, programs: stored ?? [], defaults })
+    // A bad defaults file is an error at start, even when programs.json already exists.
+    await service.checkDefaults()
+    if (stored === null && defaults !== undefined) await service.loadDefaults()
+  } catch (error) {
+    await lock.release()
+    throw error
+  }
   // Quick-starts get an engine of their own: their ids can never collide with a program's.
   const quickStart = new QuickStartService({ engine: new NativeEngine({ logDir }), repository: new EphemeralStore(join(config.dataDir, 'ephemeral.json')) })
   await quickStart.cleanUpLeftovers()

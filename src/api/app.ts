@@ -10,6 +10,7 @@ import { controlRoutes } from './routes/control.js'
 import { programRoutes } from './routes/programs.js'
 import { quickStartRoutes } from './routes/quick-start.js'
 import { statusRoutes } from './routes/status.js'
+import { endStreamsOnClose } from './sse.js'
 import { validatorCompiler } from './validation.js'
 
 export const API_PREFIX = '/api/v1/daemon'
@@ -54,6 +55,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
   app.setValidatorCompiler(validatorCompiler)
   installErrorHandling(app)
+  const streams = endStreamsOnClose(app)
   installJsonBodyParser(app)
   installAuth(app, { token: options.token, openPaths: [`${API_PREFIX}/health`, OPENAPI_PATH] })
   await registerOpenApi(app, options.version)
@@ -62,8 +64,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(async (api) => {
     await api.register(programRoutes, { core })
     await api.register(controlRoutes, { core })
-    await api.register(quickStartRoutes, { quickStart: options.quickStart })
-    await api.register(statusRoutes, { core, version: options.version, startedAt: options.startedAt ?? Date.now() })
+    await api.register(quickStartRoutes, { quickStart: options.quickStart, streams })
+    await api.register(statusRoutes, { core, streams, version: options.version, startedAt: options.startedAt ?? Date.now() })
   }, { prefix: API_PREFIX })
   app.get(OPENAPI_PATH, {
     schema: { tags: ['health'], summary: 'This OpenAPI 3.1 document; never needs a token', response: { 200: { type: 'object', additionalProperties: true } } },

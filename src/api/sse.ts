@@ -1,7 +1,8 @@
 // Server-Sent Events for live logs: one event per line (`event: stdout|stderr`, `data: <line>`),
 // a `ready` event once following, `: ping` comments to keep proxies from timing out, and a
 // bounded buffer: a client too slow to keep up loses lines and is told so by a `dropped` event.
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { ServerResponse } from 'node:http'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ChunkSink, LogStream } from '../core/daemon-core.js'
 
 /** Past this much unsent data, output for a slow client is dropped rather than buffered. */
@@ -11,6 +12,20 @@ const PARTIAL_FLUSH_MS = 100
 const MAX_PARTIAL = 64 * 1024
 
 export type FollowStarter = (sink: ChunkSink) => Promise<() => void>
+
+/** The open event streams of one app. */
+export type OpenStreams = Set<ServerResponse>
+
+/** End every open stream when the app closes: a follower must not keep a shutdown waiting. */
+export function endStreamsOnClose(app: FastifyInstance): OpenStreams {
+  const streams: OpenStreams = new Set()
+  app.addHook('preClose', async () => {
+    // End the stream, then the connection: an idle keep-alive socket would hold close() too.
+    for (const raw of streams) raw.end(() => { raw.socket?.destroy() })
+    streams.clear()
+  })
+  return streams
+}
 
 function eventText(event: string, data: string): string {
   return `event: ${event}\n${data.split('\n').map((line) => `data: ${line}`).join('\n')}\n\n`
@@ -43,7 +58,15 @@ class LineSplitter {
   }
 }
 
-export async function serveLogStream(request: FastifyRequest, reply: FastifyReply, ready: Record<string, unknown>, start: FollowStarter): Promise<void> {
+export interface StreamRequest {
+  readonly request: FastifyRequest
+  readonly reply: FastifyReply
+  readonly streams: OpenStreams
+  /** Sent as the `ready` event. */
+  readonly ready: Record<string, unknown>
+}
+
+export async function serveLogStream({ request, reply, streams, ready }: StreamRequest, start: FollowStarter): Promise<void> {
   const raw = reply.raw
   let open = false
   let dropped = 0
@@ -89,6 +112,10 @@ export async function serveLogStream(request: FastifyRequest, reply: FastifyRepl
     splitters.stdout.flush()
     splitters.stderr.flush()
   }
+  streams.add(raw)
   request.raw.once('close', finish)
-  raw.once('close', finish)
+  raw.once('close', () => {
+    streams.delete(raw)
+    finish()
+  })
 }

@@ -162,6 +162,11 @@ export class ProgramService implements DaemonCore {
     return defaults.length
   }
 
+  /** Check the defaults file as fully as a reset would (at every daemon start). */
+  async checkDefaults(): Promise<void> {
+    await this.defaultPrograms()
+  }
+
   /** The defaults file as complete programs (hoody_kit: true), checked like adds. */
   private async defaultPrograms(): Promise<Program[]> {
     if (this.defaults === undefined) return []

@@ -1,5 +1,4 @@
 import Type, { type Static } from 'typebox'
-import { ProcessStateSchema } from './status.js'
 
 const Port = Type.Integer({ minimum: 1, maximum: 65535 })
 
@@ -15,12 +14,6 @@ export const StopBody = Type.Object({
 export const WaitQuery = Type.Object({
   wait: Type.Optional(Type.Boolean({ default: true, description: 'false: answer at once (STARTING) instead of waiting for RUNNING.' })),
 }, { additionalProperties: false })
-
-export const StartedInstance = Type.Object({
-  port: Type.Integer(),
-  status: ProcessStateSchema,
-  pid: Type.Union([Type.Integer(), Type.Null()]),
-})
 
 export type StartBody = Static<typeof StartBody>
 export type StopBody = Static<typeof StopBody>

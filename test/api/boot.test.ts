@@ -46,6 +46,19 @@ describe('boot and shutdown', () => {
     assert.deepEqual(readFileSync(order, 'utf8').trim().split('\n'), ['third', 'second', 'first'])
   })
 
+  test('an open log stream does not keep SIGTERM from exiting', async (t) => {
+    const daemon = await startDaemon(t)
+    await daemon.add({ name: 'talk', command: `sh -c 'while true; do echo hi; sleep 0.1; done'`, startsecs: 0 })
+    await daemon.post('/programs/talk/start')
+    const response = await fetch(`${daemon.base}/programs/talk/logs/stream`)
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader()
+    await reader.read()
+    const began = Date.now()
+    assert.equal(await daemon.stop('SIGTERM'), 0)
+    assert.ok(Date.now() - began < 5000, `exited in ${Date.now() - began} ms`)
+    await reader.cancel().catch(() => undefined)
+  })
+
   test('SIGINT works the same', async (t) => {
     const daemon = await startDaemon(t)
     await daemon.add({ name: 'x', command: 'sleep 1000', startsecs: 0 })

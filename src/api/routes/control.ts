@@ -1,19 +1,11 @@
 // Control routes: enable, disable, start, stop, restart.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import Type from 'typebox'
 import type { DaemonCore, StartResult } from '../../core/daemon-core.js'
-import { StartBody, StartedInstance, StopBody, WaitQuery } from '../../schema/control.js'
-import { ActionBody, ErrorBody, IdParams } from '../../schema/envelope.js'
-import { ProcessStateSchema } from '../../schema/status.js'
+import { StartBody, StopBody, WaitQuery } from '../../schema/control.js'
+import { ErrorBody, IdParams } from '../../schema/envelope.js'
+import { DisableAnswer, PlainAnswer, StartAnswer, StopAnswer } from '../../schema/responses.js'
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 500: ErrorBody }
-
-const StartAnswer = ActionBody({
-  status: ProcessStateSchema,
-  pid: Type.Union([Type.Integer(), Type.Null()]),
-  port: Type.Optional(Type.Integer()),
-  instances: Type.Optional(Type.Array(StartedInstance)),
-})
 
 function startAnswer(message: string, result: StartResult) {
   return {
@@ -28,7 +20,7 @@ function startAnswer(message: string, result: StartResult) {
 
 export const controlRoutes: FastifyPluginAsyncTypebox<{ core: DaemonCore }> = async (app, { core }) => {
   app.post('/programs/:id/enable', {
-    schema: { tags: ['control'], summary: 'Enable a program', params: IdParams, response: { 200: ActionBody({}), ...errors } },
+    schema: { tags: ['control'], summary: 'Enable a program', params: IdParams, response: { 200: PlainAnswer, ...errors } },
   }, async (request) => {
     await core.enable(request.params.id)
     return { success: true, message: 'Program enabled' } as const
@@ -37,7 +29,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ core: DaemonCore }> = as
   app.post('/programs/:id/disable', {
     schema: {
       tags: ['control'], summary: 'Disable a program, stopping it if it runs', params: IdParams,
-      response: { 200: ActionBody({ was_running: Type.Boolean(), actions: Type.Array(Type.String()) }), ...errors },
+      response: { 200: DisableAnswer, ...errors },
     },
   }, async (request) => {
     const { wasRunning, actions } = await core.disable(request.params.id)
@@ -68,7 +60,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ core: DaemonCore }> = as
     schema: {
       tags: ['control'], summary: 'Stop a program (or one port, or all instances); waits for STOPPED',
       params: IdParams, body: StopBody,
-      response: { 200: ActionBody({ stopped_ports: Type.Optional(Type.Array(Type.Integer())) }), ...errors },
+      response: { 200: StopAnswer, ...errors },
     },
   }, async (request) => {
     const { stoppedPorts } = await core.stop(request.params.id, request.body)

@@ -2,7 +2,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import type { DaemonCore } from '../../core/daemon-core.js'
-import { ActionBody, ErrorBody, IdParams } from '../../schema/envelope.js'
+import { ErrorBody, IdParams } from '../../schema/envelope.js'
+import { ProgramAnswer, RemoveAnswer, ResetAnswer } from '../../schema/responses.js'
 import { Program, ProgramAddBody, ProgramEditBody } from '../../schema/program.js'
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 500: ErrorBody }
@@ -19,7 +20,7 @@ export const programRoutes: FastifyPluginAsyncTypebox<{ core: DaemonCore }> = as
   app.post('/programs/add', {
     schema: {
       tags: ['programs'], summary: 'Add a program (every default filled in)', body: ProgramAddBody,
-      response: { 201: ActionBody({ program: Program }), ...errors },
+      response: { 201: ProgramAnswer, ...errors },
     },
   }, async (request, reply) => {
     const program = await core.addProgram(request.body)
@@ -29,7 +30,7 @@ export const programRoutes: FastifyPluginAsyncTypebox<{ core: DaemonCore }> = as
   app.post('/programs/reset', {
     schema: {
       tags: ['programs'], summary: 'Stop and remove every program, then load the defaults file',
-      response: { 200: ActionBody({ actions_performed: Type.Array(Type.String()), programs_count: Type.Integer() }), ...errors },
+      response: { 200: ResetAnswer, ...errors },
     },
   }, async () => {
     const { actions, count } = await core.reset()
@@ -39,7 +40,7 @@ export const programRoutes: FastifyPluginAsyncTypebox<{ core: DaemonCore }> = as
   app.post('/programs/edit/:id', {
     schema: {
       tags: ['programs'], summary: 'Edit a stopped program: given fields replace, others stay', params: IdParams, body: ProgramEditBody,
-      response: { 200: ActionBody({ program: Program }), ...errors },
+      response: { 200: ProgramAnswer, ...errors },
     },
   }, async (request) => {
     const program = await core.editProgram(request.params.id, request.body)
@@ -49,7 +50,7 @@ export const programRoutes: FastifyPluginAsyncTypebox<{ core: DaemonCore }> = as
   app.post('/programs/remove/:id', {
     schema: {
       tags: ['programs'], summary: 'Stop every instance, then remove the program', params: IdParams,
-      response: { 200: ActionBody({ was_running: Type.Boolean() }), ...errors },
+      response: { 200: RemoveAnswer, ...errors },
     },
   }, async (request) => {
     const { wasRunning } = await core.removeProgram(request.params.id)

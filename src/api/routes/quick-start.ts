@@ -2,21 +2,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import type { QuickStartCore } from '../../core/daemon-core.js'
-import { ActionBody, ErrorBody } from '../../schema/envelope.js'
+import { ErrorBody } from '../../schema/envelope.js'
+import { QuickStartStarted, QuickStartStopped, QuickStartWaited } from '../../schema/responses.js'
 import { LogsBody, LogsQuery, LogStreamQuery } from '../../schema/logs.js'
 import { QuickStartBody, QuickStartStatus, WaitQuickStartQuery } from '../../schema/quick-start.js'
-import { ProcessStateSchema } from '../../schema/status.js'
-import { serveLogStream } from '../sse.js'
+import { serveLogStream, type OpenStreams } from '../sse.js'
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 500: ErrorBody }
 const EphemeralParams = Type.Object({ id: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' }) })
 
-export const quickStartRoutes: FastifyPluginAsyncTypebox<{ quickStart: QuickStartCore }> = async (app, { quickStart }) => {
+export const quickStartRoutes: FastifyPluginAsyncTypebox<{ quickStart: QuickStartCore; streams: OpenStreams }> = async (app, { quickStart, streams }) => {
   app.post('/quick-start', {
     schema: {
       tags: ['quick-start'], summary: 'Run a one-off program: never restarted, cleaned up when stopped',
       body: QuickStartBody,
-      response: { 201: ActionBody({ temporary_id: Type.String(), status: ProcessStateSchema, pid: Type.Union([Type.Integer(), Type.Null()]) }), ...errors },
+      response: { 201: QuickStartStarted, ...errors },
     },
   }, async (request, reply) => {
     const { temporaryId, status, pid } = await quickStart.start(request.body)
@@ -35,7 +35,7 @@ export const quickStartRoutes: FastifyPluginAsyncTypebox<{ quickStart: QuickStar
     schema: {
       tags: ['quick-start'], summary: 'Answer when the quick-start exits (or at ?timeout seconds, with finished: false)',
       params: EphemeralParams, querystring: WaitQuickStartQuery,
-      response: { 200: Type.Intersect([QuickStartStatus, Type.Object({ finished: Type.Boolean() })]), ...errors },
+      response: { 200: QuickStartWaited, ...errors },
     },
   }, (request) => quickStart.wait(request.params.id, request.query.timeout ?? 300))
 
@@ -51,13 +51,13 @@ export const quickStartRoutes: FastifyPluginAsyncTypebox<{ quickStart: QuickStar
   }, async (request, reply) => {
     const { id } = request.params
     const { stream = 'both', lines = 10 } = request.query
-    await serveLogStream(request, reply, { id, stream }, (sink) => quickStart.followLogs(id, { stream, lines }, sink))
+    await serveLogStream({ request, reply, streams, ready: { id, stream } }, (sink) => quickStart.followLogs(id, { stream, lines }, sink))
   })
 
   app.post('/quick-start/:id/stop', {
     schema: {
       tags: ['quick-start'], summary: 'Stop it, delete its logs and its record', params: EphemeralParams,
-      response: { 200: ActionBody({ actions_performed: Type.Array(Type.String()) }), ...errors },
+      response: { 200: QuickStartStopped, ...errors },
     },
   }, async (request) => {
     const actions = await quickStart.stop(request.params.id)

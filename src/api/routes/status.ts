@@ -4,18 +4,19 @@ import type { DaemonCore } from '../../core/daemon-core.js'
 import { ErrorBody, IdParams } from '../../schema/envelope.js'
 import { HealthBody } from '../../schema/health.js'
 import { LogsBody, LogsQuery, LogStreamQuery } from '../../schema/logs.js'
-import { serveLogStream } from '../sse.js'
+import { serveLogStream, type OpenStreams } from '../sse.js'
 import { ProgramStatus, ProgramStatusList } from '../../schema/status.js'
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody }
 
 export interface StatusRouteOptions {
   core: DaemonCore
+  streams: OpenStreams
   version: string
   startedAt: number
 }
 
-export const statusRoutes: FastifyPluginAsyncTypebox<StatusRouteOptions> = async (app, { core, version, startedAt }) => {
+export const statusRoutes: FastifyPluginAsyncTypebox<StatusRouteOptions> = async (app, { core, streams, version, startedAt }) => {
   app.get('/status', {
     schema: { tags: ['status'], summary: 'Status of every program', response: { 200: ProgramStatusList, 401: ErrorBody } },
   }, () => core.statusAll())
@@ -40,7 +41,7 @@ export const statusRoutes: FastifyPluginAsyncTypebox<StatusRouteOptions> = async
   }, async (request, reply) => {
     const { id } = request.params
     const { port, stream = 'both', lines = 10 } = request.query
-    await serveLogStream(request, reply, { id, stream, ...(port === undefined ? {} : { port }) }, (sink) =>
+    await serveLogStream({ request, reply, streams, ready: { id, stream, ...(port === undefined ? {} : { port }) } }, (sink) =>
       core.followLogs(id, { stream, lines, ...(port === undefined ? {} : { port }) }, sink))
   })
 
