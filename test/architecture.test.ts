@@ -30,7 +30,10 @@ const FORBIDDEN: Record<string, string[]> = {
   errors: ['core', 'api', 'store', 'cli', 'logs', 'schema', 'server'],
   logs: ['api', 'cli', 'core', 'store', 'server', 'pkg:fastify'],
   store: ['api', 'cli', 'server', 'pkg:fastify'],
-  api: ['store', 'cli', 'server', 'logs'],
+  api: ['store', 'cli', 'server', 'logs', 'client'],
+  client: ['core', 'api', 'store', 'logs', 'cli', 'server', 'config', 'pkg:fastify', 'pkg:typebox'],
+  // The CLI talks to the daemon through the SDK; only `serve` loads the server, lazily.
+  cli: ['core', 'api', 'store', 'logs'],
 }
 
 test('no import crosses a layer the wrong way', () => {
@@ -43,6 +46,17 @@ test('no import crosses a layer the wrong way', () => {
     }
   }
   assert.deepEqual(violations, [])
+})
+
+test('the SDK imports nothing at run time but its own files (types are erased)', () => {
+  for (const file of files(join(SRC, 'client'))) {
+    const text = readFileSync(file, 'utf8')
+    for (const line of text.split('\n').filter((l) => /^(import|export) .* from ['"]/.test(l))) {
+      const spec = /from ['"]([^'"]+)['"]/.exec(line)?.[1] ?? ''
+      if (spec.startsWith('./')) continue
+      assert.match(line, /^(import|export) type /, `${relative(ROOT, file)}: ${line}`)
+    }
+  }
 })
 
 test('store depends on core only for types', () => {

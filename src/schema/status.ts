@@ -27,5 +27,6 @@ export const ProgramStatus = Type.Object({
 
 export const ProgramStatusList = Type.Array(ProgramStatus)
 
+export type ProcessState = (typeof PROCESS_STATES)[number]
 export type InstanceStatus = Static<typeof InstanceStatus>
 export type ProgramStatus = Static<typeof ProgramStatus>
