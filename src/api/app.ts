@@ -2,6 +2,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { DaemonCore, QuickStartCore } from '../core/daemon-core.js'
+import { ErrorBody } from '../schema/envelope.js'
 import { installAuth } from './auth.js'
 import { BODY_LIMIT, installJsonBodyParser } from './body-parser.js'
 import { installErrorHandling, sendError } from './error-handler.js'
@@ -57,7 +58,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   installErrorHandling(app)
   const streams = endStreamsOnClose(app)
   installJsonBodyParser(app)
-  installAuth(app, { token: options.token, openPaths: [`${API_PREFIX}/health`, OPENAPI_PATH] })
+  // The contract: every endpoint but /health needs the token (the OpenAPI document included).
+  installAuth(app, { token: options.token, openPaths: [`${API_PREFIX}/health`] })
   await registerOpenApi(app, options.version)
 
   const { core } = options
@@ -68,7 +70,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await api.register(statusRoutes, { core, streams, version: options.version, startedAt: options.startedAt ?? Date.now() })
   }, { prefix: API_PREFIX })
   app.get(OPENAPI_PATH, {
-    schema: { tags: ['health'], summary: 'This OpenAPI 3.1 document; never needs a token', response: { 200: { type: 'object', additionalProperties: true } } },
+    schema: { tags: ['health'], summary: 'This OpenAPI 3.1 document', response: { 200: { type: 'object', additionalProperties: true }, 401: ErrorBody } },
   }, () => app.swagger() as unknown as Record<string, unknown>)
   return app
 }

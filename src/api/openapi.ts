@@ -15,7 +15,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         description: [
           'Keep any program running, controlled over HTTP. Errors answer `{ success: false, error, code, details? }`;',
           `the codes are ${Object.keys(ERRORS).join(', ')} (see docs/errors.md).`,
-          'Every route but /health and /openapi.json needs `Authorization: Bearer <token>` when the daemon has a token.',
+          'Every route but /health needs `Authorization: Bearer <token>` when the daemon has a token.',
         ].join(' '),
         license: { name: 'MIT', identifier: 'MIT' },
       },

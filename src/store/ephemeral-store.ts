@@ -15,8 +15,8 @@ export class EphemeralStore implements EphemeralRepository {
   async load(): Promise<EphemeralRecord[]> {
     const parsed = await this.file.read()
     if (parsed === null) return []
-    const records = typeof parsed === 'object' && 'ephemeral' in parsed && Array.isArray(parsed.ephemeral) ? (parsed.ephemeral as unknown[]) : undefined
-    if (records === undefined) throw new ConfigFileError(this.file.path, 'expected { "version": 1, "ephemeral": [...] }')
+    if (!Array.isArray(parsed)) throw new ConfigFileError(this.file.path, 'expected a JSON array of quick-start records')
+    const records: unknown[] = parsed
     return records.map((record, index) => {
       if (!Value.Check(EphemeralRecord, record)) throw new ConfigFileError(this.file.path, `entry #${index} is invalid`)
       return record
@@ -24,6 +24,6 @@ export class EphemeralStore implements EphemeralRepository {
   }
 
   save(records: readonly EphemeralRecord[]): Promise<void> {
-    return this.file.write({ version: 1, ephemeral: records })
+    return this.file.write(records)
   }
 }

@@ -5,8 +5,6 @@ import { Program, PROGRAM_DEFAULTS } from '../schema/program.js'
 import { ConfigFileError } from './config-file-error.js'
 import { JsonFile } from './json-file.js'
 
-export const PROGRAMS_FILE_VERSION = 1
-
 export class ProgramsStore implements ProgramRepository {
   private readonly file: JsonFile
 
@@ -24,18 +22,19 @@ export class ProgramsStore implements ProgramRepository {
     return parsed === null ? null : parsePrograms(this.path, parsed)
   }
 
+  /** A bare JSON array of programs, like GET /programs answers. */
   save(programs: readonly Program[]): Promise<void> {
-    return this.file.write({ version: PROGRAMS_FILE_VERSION, programs })
+    return this.file.write(programs)
   }
 }
 
 function parsePrograms(path: string, parsed: unknown): Program[] {
-  if (typeof parsed !== 'object' || parsed === null || !('programs' in parsed) || !Array.isArray(parsed.programs)) {
-    throw new ConfigFileError(path, 'is not a programs file: expected { "version": 1, "programs": [...] }')
-  }
-  const programs: unknown[] = parsed.programs
+  // A bare array; the { version, programs } wrapper of early builds is read too.
+  const wrapped = typeof parsed === 'object' && parsed !== null && 'programs' in parsed ? parsed.programs : undefined
+  const programs: unknown = Array.isArray(parsed) ? parsed : wrapped
+  if (!Array.isArray(programs)) throw new ConfigFileError(path, 'is not a programs file: expected a JSON array of programs')
   const ids = new Set<string>()
-  return programs.map((stored, index) => {
+  return programs.map((stored: unknown, index) => {
     // Fields added in later versions take their defaults.
     const candidate: unknown = typeof stored === 'object' && stored !== null ? { ...PROGRAM_DEFAULTS, ...stored } : stored
     if (!Value.Check(Program, candidate)) {

@@ -25,7 +25,7 @@ describe('programs registry', () => {
     assert.deepEqual((await daemon.get('/programs/web-server')).body, reply.body.program)
     // Persisted at once.
     const onDisk = JSON.parse(readFileSync(join(daemon.dataDir, 'programs.json'), 'utf8'))
-    assert.deepEqual(onDisk.programs, [reply.body.program])
+    assert.deepEqual(onDisk, [reply.body.program])
   })
 
   test('autorestart booleans are stored as strings', async (t) => {
@@ -148,6 +148,6 @@ describe('programs registry', () => {
     assert.equal((await daemon.get('/programs/doomed')).status, 404)
     assert.equal((await daemon.post('/programs/remove/idle')).body.was_running, false)
     const onDisk = JSON.parse(readFileSync(join(daemon.dataDir, 'programs.json'), 'utf8'))
-    assert.deepEqual(onDisk.programs, [])
+    assert.deepEqual(onDisk, [])
   })
 })

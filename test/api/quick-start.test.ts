@@ -42,7 +42,7 @@ describe('quick-start', () => {
     assert.equal((await daemon.get(`/quick-start/${id}/status`)).body.code, 'PROGRAM_NOT_FOUND')
     assert.deepEqual((await daemon.get('/quick-start')).body, [])
     const onDisk = JSON.parse(readFileSync(join(daemon.dataDir, 'ephemeral.json'), 'utf8'))
-    assert.deepEqual(onDisk.ephemeral, [])
+    assert.deepEqual(onDisk, [])
   })
 
   test('stop kills a running one; wait answers when it exits', async (t) => {
@@ -125,7 +125,7 @@ describe('quick-start', () => {
     for (const job of jobs) assert.equal(isAlive(job.pid), false, `leftover ${job.pid} killed`)
     assert.deepEqual((await second.get('/quick-start')).body, [])
     for (const job of [...jobs, done]) assert.equal(existsSync(join(dataDir, 'logs', `${job.temporary_id}.stdout.log`)), false)
-    assert.deepEqual(JSON.parse(readFileSync(join(dataDir, 'ephemeral.json'), 'utf8')).ephemeral, [])
+    assert.deepEqual(JSON.parse(readFileSync(join(dataDir, 'ephemeral.json'), 'utf8')), [])
   })
 
   test('a recycled pid is never killed: the start time must match', async (t) => {
@@ -133,14 +133,11 @@ describe('quick-start', () => {
     const { spawn } = await import('node:child_process')
     const bystander = spawn('sleep', ['1000'], { stdio: 'ignore', detached: true })
     cleanup(t, () => { killQuietly(bystander.pid!) })
-    writeFileSync(join(dataDir, 'ephemeral.json'), JSON.stringify({
-      version: 1,
-      ephemeral: [{
+    writeFileSync(join(dataDir, 'ephemeral.json'), JSON.stringify([{
         temporary_id: 'eph-aaaaaaaaaaaa', name: 'old', command: 'sleep 1000', user: '', directory: '', environment: {},
         timeout_seconds: null, started_at: new Date().toISOString(), pid: bystander.pid, proc_start: '1',
         stdout_logfile: join(dataDir, 'logs', 'eph-aaaaaaaaaaaa.stdout.log'), stderr_logfile: join(dataDir, 'logs', 'eph-aaaaaaaaaaaa.stderr.log'),
-      }],
-    }))
+      }]))
     const daemon = await startDaemon(t, { dataDir })
     assert.ok(isAlive(bystander.pid!), 'a process with the same pid but another start time survives')
     assert.deepEqual((await daemon.get('/quick-start')).body, [])

@@ -28,14 +28,14 @@ test('a burst of saves ends with the latest state on disk', async (t) => {
   const store = new ProgramsStore(path)
   const saves = Array.from({ length: 50 }, (_, i) => store.save(Array.from({ length: i + 1 }, (_, j) => program(`p${j}`))))
   await Promise.all(saves)
-  const onDisk = JSON.parse(readFileSync(path, 'utf8')) as { programs: unknown[] }
-  assert.equal(onDisk.programs.length, 50)
+  const onDisk = JSON.parse(readFileSync(path, 'utf8')) as unknown[]
+  assert.equal(onDisk.length, 50)
 })
 
 const corrupt: [string, string, RegExp][] = [
-  ['not JSON', '{"version":1,"programs":[', /is not valid JSON/],
-  ['wrong shape', '[1,2,3]', /expected \{ "version": 1/],
-  ['invalid program', '{"version":1,"programs":[{"id":"x"}]}', /program #0 is invalid/],
+  ['not JSON', '[{"id":', /is not valid JSON/],
+  ['wrong shape', '{"a":1}', /expected a JSON array/],
+  ['invalid program', '[{"id":"x"}]', /program #0 is invalid/],
 ]
 for (const [name, content, message] of corrupt) {
   test(`a corrupt file (${name}) is an error naming it, and is left untouched`, async (t) => {
