@@ -22,6 +22,8 @@ describe('boot and shutdown', () => {
 
     const daemon = await startDaemon(t, { dataDir })
     for (const id of ['db', 'api', 'web']) await waitForStatus(daemon, id, 'RUNNING', 15_000)
+    // RUNNING says the process exists, not that its shell has written its line yet.
+    await waitFor(() => readFileSync(order, 'utf8').trim().split('\n').length === 3)
     const lines = readFileSync(order, 'utf8').trim().split('\n').map((l) => l.split(' '))
     assert.deepEqual(lines.map((l) => l[0]), ['db', 'api', 'web'])
     const at = Object.fromEntries(lines.map(([name, ns]) => [name, Number(ns) / 1e6]))
@@ -35,10 +37,11 @@ describe('boot and shutdown', () => {
     const dir = tempDir(t)
     const order = join(dir, 'stopped')
     const trap = (name: string) => `sh -c 'trap "echo ${name} >> ${order}; exit 0" TERM; while true; do sleep 0.05; done'`
-    await daemon.add({ name: 'first', command: trap('first'), priority: 1, startsecs: 0 })
-    await daemon.add({ name: 'second', command: trap('second'), priority: 2, startsecs: 0 })
-    await daemon.add({ name: 'third', command: trap('third'), priority: 3, startsecs: 0 })
-    await daemon.add({ name: 'deaf', command: `sh -c 'trap "" TERM; while true; do sleep 0.05; done'`, priority: 2, startsecs: 0, stopwaitsecs: 1 })
+    // startsecs 0.5: RUNNING only once the shells have had time to set their traps.
+    await daemon.add({ name: 'first', command: trap('first'), priority: 1, startsecs: 0.5 })
+    await daemon.add({ name: 'second', command: trap('second'), priority: 2, startsecs: 0.5 })
+    await daemon.add({ name: 'third', command: trap('third'), priority: 3, startsecs: 0.5 })
+    await daemon.add({ name: 'deaf', command: `sh -c 'trap "" TERM; while true; do sleep 0.05; done'`, priority: 2, startsecs: 0.5, stopwaitsecs: 1 })
     const pids: number[] = []
     for (const id of ['first', 'second', 'third', 'deaf']) pids.push((await daemon.post(`/programs/${id}/start`)).body.pid)
     assert.equal(await daemon.stop('SIGTERM'), 0)

@@ -48,7 +48,7 @@ describe('process groups', () => {
 
   test('a program ignoring SIGTERM is killed; exit_status is 137', async (t) => {
     const daemon = await startDaemon(t)
-    await daemon.add({ name: 'deaf', command: join(FIXTURES, 'ignore-term.sh'), startsecs: 0, stopwaitsecs: 1 })
+    await daemon.add({ name: 'deaf', command: join(FIXTURES, 'ignore-term.sh'), startsecs: 0.5, stopwaitsecs: 1 })
     const { pid } = (await daemon.post('/programs/deaf/start')).body
     cleanup(t, () => { killQuietly(pid) })
     await daemon.post('/programs/deaf/stop')
@@ -61,7 +61,7 @@ describe('process groups', () => {
     const daemon = await startDaemon(t)
     const dir = tempDir(t)
     const marker = join(dir, 'got')
-    await daemon.add({ name: 'hup', command: `sh -c 'trap "echo HUP > ${marker}; exit 0" HUP; while true; do sleep 0.05; done'`, startsecs: 0, stopsignal: 'HUP' })
+    await daemon.add({ name: 'hup', command: `sh -c 'trap "echo HUP > ${marker}; exit 0" HUP; while true; do sleep 0.05; done'`, startsecs: 0.5, stopsignal: 'HUP' })
     await daemon.post('/programs/hup/start')
     await daemon.post('/programs/hup/stop')
     assert.equal(readFileSync(marker, 'utf8').trim(), 'HUP')
@@ -113,11 +113,12 @@ describe('environment, directory, command', () => {
     await daemon.add({ name: 'as-user', command: 'sleep 1000', user: user.name, startsecs: 0 })
     const { pid } = (await daemon.post('/programs/as-user/start')).body
     cleanup(t, () => { killQuietly(pid) })
+    // setpriv switches identity and then execs the program under the same pid.
+    await waitFor(() => readFileSync(`/proc/${pid}/cmdline`, 'utf8').endsWith('sleep\x001000\x00'), { message: 'setpriv to exec the program' })
     const status = procStatus(pid)
     assert.deepEqual(status.Uid?.split(/\s+/).map(Number), [user.uid, user.uid, user.uid, user.uid])
     assert.deepEqual(status.Gid?.split(/\s+/).map(Number), [user.gid, user.gid, user.gid, user.gid])
     assert.ok(status.Groups?.split(/\s+/).map(Number).includes(user.extraGid), `groups: ${status.Groups ?? ''}`)
-    assert.ok(readFileSync(`/proc/${pid}/cmdline`, 'utf8').endsWith('sleep\x001000\x00'), 'setpriv execs: the pid is the program\'s')
     const environ = procEnviron(pid)
     assert.equal(environ.HOME, user.home)
     assert.equal(environ.USER, user.name)

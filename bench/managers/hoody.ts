@@ -1,0 +1,85 @@
+// Hoody Daemon: the real server on a free port with a temp data dir.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { HoodyDaemonClient } from '../../src/client/index.js'
+import type { BenchProgram, Manager, ManagerStatus } from './manager.js'
+import { untilExit, waitUntil } from './util.js'
+
+const BIN = fileURLToPath(new URL('../../dist/cli/hoody-daemon.js', import.meta.url))
+
+function quote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
+}
+
+export class HoodyManager implements Manager {
+  readonly label = 'Hoody Daemon'
+  private child: ChildProcess | undefined
+  private dataDir = ''
+  private client: HoodyDaemonClient | undefined
+  private url = ''
+  statusRequest: Manager['statusRequest']
+
+  async up(): Promise<void> {
+    this.dataDir = mkdtempSync(join(tmpdir(), 'bench-hoody-'))
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', this.dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    this.child = child
+    let out = ''
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => { out += chunk })
+    this.url = await waitUntil(() => /listening on (\S+)/.exec(out)?.[1], 15_000, 'hoody-daemon to listen')
+    this.client = new HoodyDaemonClient({ baseUrl: this.url, timeoutMs: 600_000 })
+    this.statusRequest = { url: `${this.url}/api/v1/daemon/status`, method: 'GET' }
+  }
+
+  async down(): Promise<void> {
+    if (this.child !== undefined) {
+      this.child.kill('SIGTERM')
+      await untilExit(this.child)
+    }
+    rmSync(this.dataDir, { recursive: true, force: true })
+  }
+
+  private get api(): HoodyDaemonClient {
+    if (this.client === undefined) throw new Error('not up')
+    return this.client
+  }
+
+  async startAll(programs: readonly BenchProgram[]): Promise<void> {
+    // Many clients at once, like a deployment script would; each add then start(wait=false).
+    await inBatches(programs, 64, async (program) => {
+      await this.api.daemon.programs.add({
+        name: program.name, command: program.argv.map(quote).join(' '), startsecs: 0,
+        ...(program.stdoutFile === undefined ? {} : { stdout_logfile: program.stdoutFile, stdout_logfile_maxbytes: 0 }),
+      })
+      await this.api.daemon.control.start(program.name, { wait: false })
+    })
+  }
+
+  async stopAll(programs: readonly BenchProgram[]): Promise<void> {
+    await inBatches(programs, 64, async (program) => { await this.api.daemon.control.stop(program.name) })
+  }
+
+  async status(): Promise<ManagerStatus[]> {
+    return (await this.api.daemon.status.list()).map((s) => ({ name: s.id, running: s.status === 'RUNNING', pid: s.pid }))
+  }
+
+  async tail(program: BenchProgram, lines: number): Promise<string> {
+    return (await this.api.daemon.logs.get(program.name, { lines })).stdout
+  }
+
+  managerPids(): number[] {
+    return this.child?.pid === undefined ? [] : [this.child.pid]
+  }
+}
+
+export async function inBatches<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T
+      await work(item)
+    }
+  }))
+}
