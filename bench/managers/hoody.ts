@@ -27,7 +27,7 @@ export class HoodyManager implements Manager {
     const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', this.dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] })
     this.child = child
     let out = ''
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => { out += chunk })
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk })
     this.url = await waitUntil(() => /listening on (\S+)/.exec(out)?.[1], 15_000, 'hoody-daemon to listen')
     this.client = new HoodyDaemonClient({ baseUrl: this.url, timeoutMs: 600_000 })
     this.statusRequest = { url: `${this.url}/api/v1/daemon/status`, method: 'GET' }
