@@ -9,7 +9,7 @@ const layerRule = (forbidden, why) => ({
 })
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'eslint.config.js', 'scripts/*.mjs', 'test/fixtures/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'eslint.config.js', 'scripts/*.mjs', 'test/fixtures/**', '.*'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
