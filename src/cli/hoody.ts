@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `hoody`: the command line. Remote commands go through the SDK; only `serve` loads the daemon.
 import { Argument, Command, CommanderError } from 'commander'
+import { VERSION } from '../version.js'
 import { integer } from './args.js'
 import { DEFAULT_URL } from './context.js'
 import { programsCommand } from './commands/programs.js'
@@ -8,13 +9,16 @@ import { quickStartCommand } from './commands/quick-start.js'
 import { action } from './context.js'
 import { completionScript } from './completion.js'
 
+// Commander prints its own parse errors; a usage error raised inside an action is printed by main.
+let usagePrinted = false
+
 function forEachCommand(command: Command, visit: (command: Command) => void): void {
   visit(command)
   for (const child of command.commands) forEachCommand(child, visit)
 }
 
 function build(): Command {
-  const root = new Command('hoody').description('Hoody: command line for Hoody Daemon')
+  const root = new Command('hoody').description('Hoody: command line for Hoody Daemon').version(VERSION, '-v, --version')
   const daemon = root.command('daemon').description('talk to a Hoody Daemon (or run one with `serve`)')
     .option('--url <url>', `daemon URL (HOODY_DAEMON_URL, default ${DEFAULT_URL})`)
     .option('--token <token>', 'bearer token (HOODY_DAEMON_TOKEN)')
@@ -46,7 +50,14 @@ Examples:
   root.command('completion').description('print a shell completion script: eval "$(hoody completion bash)"')
     .addArgument(new Argument('<shell>', 'bash or zsh').choices(['bash', 'zsh']))
     .action((shell: 'bash' | 'zsh') => { process.stdout.write(completionScript(shell, root)) })
-  forEachCommand(root, (command) => { command.exitOverride().showHelpAfterError() })
+  forEachCommand(root, (command) => {
+    command.exitOverride().showHelpAfterError().configureOutput({
+      writeErr: (text) => {
+        usagePrinted = true
+        process.stderr.write(text)
+      },
+    })
+  })
   return root
 }
 
@@ -62,7 +73,9 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version are not errors; every usage error is exit code 2, before any request.
-      process.exitCode = error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version' ? 0 : 2
+      const informational = error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version'
+      if (!informational && !usagePrinted) process.stderr.write(`hoody: error: ${error.message}\n(see --help)\n`)
+      process.exitCode = informational ? 0 : 2
       return
     }
     process.stderr.write(`hoody: ${error instanceof Error ? error.message : String(error)}\n`)

@@ -79,7 +79,8 @@ export interface FollowOptions {
   signal?: AbortSignal
 }
 
-// A waiting start may take startsecs + 5 s on the daemon: requests that wait get this much more.
+// Calls that wait on the daemon (start, stop, restart, disable, remove, reset) may take as long
+// as programs take to start or stop: they get this timeout instead of timeoutMs.
 const WAIT_ALLOWANCE_MS = 3_600_000
 
 function startBody(options: StartOptions): { port?: number } {
@@ -87,6 +88,7 @@ function startBody(options: StartOptions): { port?: number } {
 }
 
 async function* follow(transport: Transport, path: string, options: FollowOptions): AsyncGenerator<LogEvent> {
+  if (options.signal?.aborted === true) return
   const controller = new AbortController()
   const abort = () => { controller.abort() }
   options.signal?.addEventListener('abort', abort, { once: true })
@@ -115,7 +117,8 @@ function programsApi(t: Transport) {
     /** Change some fields of a stopped program. Throws PROGRAM_RUNNING while it runs. */
     edit: (id: string, patch: ProgramEditBody) => t.request<ProgramAnswer>('POST', `/programs/edit/${encodeURIComponent(id)}`, { body: patch }),
     /** Stop every instance, then remove the program. */
-    remove: (id: string) => t.request<RemoveAnswer>('POST', `/programs/remove/${encodeURIComponent(id)}`, { body: {} }),
+    /** Waits for the stop, so it gets the long allowance of waiting calls. */
+    remove: (id: string) => t.request<RemoveAnswer>('POST', `/programs/remove/${encodeURIComponent(id)}`, { body: {}, timeoutMs: WAIT_ALLOWANCE_MS }),
     /** Stop and remove every program, then load the daemon's defaults file. */
     reset: () => t.request<ResetAnswer>('POST', '/programs/reset', { body: {}, timeoutMs: WAIT_ALLOWANCE_MS }),
   }
@@ -171,7 +174,11 @@ function quickStartApi(t: Transport) {
     stop: (id: string) => t.request<QuickStartStopped>('POST', path(id, 'stop'), { body: {}, timeoutMs: WAIT_ALLOWANCE_MS }),
     /** Resolve once it exits (`finished: true`) or after `timeoutSeconds` (default 300). */
     wait: (id: string, options: { timeoutSeconds?: number } = {}) =>
-      t.request<QuickStartWaited>('GET', path(id, 'wait'), { query: { timeout: options.timeoutSeconds }, timeoutMs: WAIT_ALLOWANCE_MS }),
+      t.request<QuickStartWaited>('GET', path(id, 'wait'), {
+        query: { timeout: options.timeoutSeconds },
+        // The daemon answers after at most timeoutSeconds; the client waits that long plus its usual timeout.
+        timeoutMs: (options.timeoutSeconds ?? 300) * 1000 + t.timeoutMs,
+      }),
   }
 }
 

@@ -15,7 +15,8 @@ const PREFIX = '/api/v1/daemon'
 export class Transport {
   readonly baseUrl: string
   private readonly token: string | undefined
-  private readonly timeoutMs: number
+  /** The per-request timeout of calls that do not wait on the daemon. */
+  readonly timeoutMs: number
   private readonly fetchImpl: typeof fetch
 
   constructor(options: TransportOptions) {

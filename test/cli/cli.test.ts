@@ -78,15 +78,18 @@ describe('hoody CLI against a real daemon', () => {
       ['daemon', 'programs', 'start', 'x', '--port', 'abc'],
       ['daemon', 'programs', 'create', 'x', '--autorestart', 'sometimes', '--', 'true'],
       ['daemon', 'programs', 'create', 'x', '--port-range', '3000'],
-      ['daemon', 'programs', 'logs', 'x', '-n', '0'],
       ['daemon', 'programs', 'frobnicate'],
       ['daemon', 'programs', 'create'],
       ['daemon', '--bogus', 'health'],
       ['completion', 'fish'],
+      ['daemon', 'programs', 'create', 'x', '--command', 'true', '--', 'echo', 'hi'],
+      ['daemon', 'programs', 'create', 'x'],
+      ['daemon', 'programs', 'logs', 'x', '-n', '0'],
+      ['daemon', 'quick-start', 'run'],
     ]) {
       const run = await hoody(args, env)
       assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`)
-      assert.match(run.stderr, /error|Usage/, args.join(' '))
+      assert.match(run.stderr, /error/, `${args.join(' ')}: a usage error says what is wrong`)
       assert.ok(!run.stderr.includes('cannot reach'), args.join(' '))
     }
   })
@@ -132,6 +135,9 @@ describe('hoody CLI against a real daemon', () => {
     const bash = await hoody(['completion', 'bash'])
     assert.match(bash.stdout, /complete -F _hoody hoody/)
     assert.match(bash.stdout, /programs\) opts="create list get edit delete reset enable disable start restart stop status logs"/)
+    const version = await hoody(['--version'])
+    assert.equal(version.code, 0)
+    assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/)
     const zsh = await hoody(['completion', 'zsh'])
     assert.match(zsh.stdout, /^#compdef hoody/)
   })

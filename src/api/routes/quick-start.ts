@@ -45,7 +45,7 @@ export const quickStartRoutes: FastifyPluginAsyncTypebox<{ quickStart: QuickStar
 
   app.get('/quick-start/:id/logs/stream', {
     schema: {
-      tags: ['quick-start'], summary: 'Follow its logs live (Server-Sent Events)', params: EphemeralParams, querystring: LogStreamQuery,
+      tags: ['quick-start'], summary: 'Follow its logs live (Server-Sent Events)', params: EphemeralParams, querystring: LogStreamQuery, produces: ['text/event-stream'],
       response: { 200: { description: 'text/event-stream', type: 'string' }, ...errors },
     },
   }, async (request, reply) => {

@@ -36,7 +36,8 @@ export const statusRoutes: FastifyPluginAsyncTypebox<StatusRouteOptions> = async
     schema: {
       tags: ['logs'], summary: 'Follow logs live (Server-Sent Events): backlog first, then each new line',
       description: 'Events: `ready` (JSON), `stdout` / `stderr` (one line per event), `dropped` (JSON: bytes skipped for a slow client). Comments `: ping` every 15 s.',
-      params: IdParams, querystring: LogStreamQuery, response: { 200: { description: 'text/event-stream', type: 'string' }, ...errors },
+      params: IdParams, querystring: LogStreamQuery, produces: ['text/event-stream'],
+      response: { 200: { description: 'text/event-stream', type: 'string' }, ...errors },
     },
   }, async (request, reply) => {
     const { id } = request.params
@@ -46,7 +47,7 @@ export const statusRoutes: FastifyPluginAsyncTypebox<StatusRouteOptions> = async
   })
 
   app.get('/health', {
-    schema: { tags: ['health'], summary: 'Liveness and checks; never needs a token', response: { 200: HealthBody, 503: HealthBody } },
+    schema: { tags: ['health'], summary: 'Liveness and checks; never needs a token', security: [], response: { 200: HealthBody, 503: HealthBody } },
   }, async (_request, reply) => {
     const checks = core.health()
     const healthy = checks.supervisor === 'running' && checks.config === 'valid'

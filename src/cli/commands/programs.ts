@@ -1,5 +1,5 @@
 // hoody daemon programs …
-import { Command, Option } from 'commander'
+import { Command, InvalidArgumentError, Option } from 'commander'
 import type { ProgramAddBody } from '../../schema/program.js'
 import type { ProgramStatus } from '../../schema/status.js'
 import { integer, oneOf } from '../args.js'
@@ -40,6 +40,7 @@ Examples:
   hoody daemon programs create pool --port-range 3000-3003 -- node server.js --port '{{PORT}}'`)
     .action(action(async ({ client, print }, name: string, words: string[], options: FieldOptions & { id?: string; disabled?: boolean }) => {
       const fields = fieldsFrom(options, words, options.boot !== undefined)
+      if (fields.command === undefined) throw new InvalidArgumentError('a command is required: hoody daemon programs create <name> -- <command…> (or --command, or --from-file)')
       const body = { ...fields, name, ...(options.id === undefined ? {} : { id: options.id }), ...(options.disabled === true ? { enabled: false } : {}) } as ProgramAddBody
       const answer = await client.daemon.programs.add(body)
       print.data(answer, () => `${answer.message}: ${answer.program.id}\n`)
@@ -94,7 +95,8 @@ Examples:
     .option('--all', 'every instance; reports the stopped ports')
     .action(action(async ({ client, print }, id: string, options: { port?: number; all?: boolean }) => {
       const answer = await client.daemon.control.stop(id, options)
-      print.data(answer, () => `${answer.message}${answer.stopped_ports === undefined ? '' : `: ${answer.stopped_ports.join(', ') || 'none were running'}`}\n`)
+      const ports = answer.stopped_ports ?? []
+      print.data(answer, () => `${answer.message}${ports.length === 0 ? '' : `: ports ${ports.join(', ')}`}\n`)
     }))
 
   programs.command('status').description('states of every program, or of one').argument('[id]').action(action(async ({ client, print }, id: string | undefined) => {
@@ -103,12 +105,13 @@ Examples:
   }))
 
   programs.command('logs').description('last lines of stdout and stderr; -f follows').argument('<id>').addOption(port())
-    .option('-n, --lines <n>', 'how many lines', integer('--lines', 1, 10000), 100)
+    .option('-n, --lines <n>', 'how many lines (0 with -f: only new ones)', integer('--lines', 0, 10000), 100)
     .option('-f, --follow', 'keep printing new lines')
     .addOption(new Option('--stream <which>', 'stdout, stderr or both').argParser(oneOf('--stream', ['stdout', 'stderr', 'both'] as const)).default('both'))
     .addHelpText('after', '\nExamples:\n  hoody daemon programs logs web -n 50\n  hoody daemon programs logs web -f --stream stderr')
     .action(action(async (context, id: string, options: { port?: number; lines: number; follow?: boolean; stream: 'stdout' | 'stderr' | 'both' }) => {
       const { client, print } = context
+      if (options.lines === 0 && options.follow !== true) throw new InvalidArgumentError('--lines 0 only makes sense with --follow')
       if (options.follow === true) {
         await followLogs(context, client.daemon.logs.follow(id, { lines: options.lines, stream: options.stream, ...(options.port === undefined ? {} : { port: options.port }) }))
         return

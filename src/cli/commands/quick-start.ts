@@ -1,5 +1,5 @@
 // hoody daemon quick-start …
-import { Command } from 'commander'
+import { Command, InvalidArgumentError } from 'commander'
 import type { QuickStartBody } from '../../schema/quick-start.js'
 import { integer, keyValue, seconds } from '../args.js'
 import { action } from '../context.js'
@@ -21,7 +21,7 @@ export function quickStartCommand(): Command {
     .addHelpText('after', "\nExamples:\n  hoody daemon quick-start run -- ./migrate.sh --dry-run\n  hoody daemon quick-start run --wait --timeout-seconds 600 'make test'")
     .action(action(async ({ client, print }, words: string[], options: { command?: string; name?: string; user?: string; directory?: string; env?: Record<string, string>; timeoutSeconds?: number; wait?: boolean }) => {
       const command = commandFrom(words, options.command)
-      if (command === undefined) throw new Error('a command is required')
+      if (command === undefined) throw new InvalidArgumentError('a command is required: hoody daemon quick-start run -- <command…>')
       const body: QuickStartBody = {
         command,
         ...(options.name === undefined ? {} : { name: options.name }),
@@ -59,9 +59,10 @@ export function quickStartCommand(): Command {
   }))
 
   quick.command('logs').description('its output; -f follows').argument('<id>')
-    .option('-n, --lines <n>', 'how many lines', integer('--lines', 1, 10000), 100)
+    .option('-n, --lines <n>', 'how many lines (0 with -f: only new ones)', integer('--lines', 0, 10000), 100)
     .option('-f, --follow', 'keep printing new lines')
     .action(action(async (context, id: string, options: { lines: number; follow?: boolean }) => {
+      if (options.lines === 0 && options.follow !== true) throw new InvalidArgumentError('--lines 0 only makes sense with --follow')
       if (options.follow === true) {
         await followLogs(context, context.client.daemon.quickStart.follow(id, { lines: options.lines }))
         return
