@@ -58,7 +58,8 @@ export class HoodyManager implements Manager {
   }
 
   async stopAll(programs: readonly BenchProgram[]): Promise<void> {
-    await inBatches(programs, 64, async (program) => { await this.api.daemon.control.stop(program.name) })
+    // Like supervisord's removeProcessGroup and PM2's delete: stopped and unregistered.
+    await inBatches(programs, 64, async (program) => { await this.api.daemon.programs.remove(program.name) })
   }
 
   async status(): Promise<ManagerStatus[]> {

@@ -41,16 +41,18 @@ export class LogFile {
   private drainWaiters: (() => void)[] = []
   private idleWaiters: (() => void)[] = []
   private readonly publishChunk: ChunkListener
+  private readonly followed: () => boolean
   /** The last write error (ENOSPC, EIO…), null once a write succeeds again. */
   lastError: Error | null = null
   droppedBytes = 0
 
-  constructor(options: { path: string; fd: number; size: number; policy: RotationPolicy; publish: ChunkListener }) {
+  constructor(options: { path: string; fd: number; size: number; policy: RotationPolicy; publish: ChunkListener; followed: () => boolean }) {
     this.path = options.path
     this.fd = options.fd
     this.size = options.size
     this.policy = options.policy
     this.publishChunk = options.publish
+    this.followed = options.followed
   }
 
   /** Bytes in the current file, counting only completed writes. */
@@ -137,6 +139,8 @@ export class LogFile {
   }
 
   private publish(batch: Buffer[], written: number): void {
+    // Joining a batch copies it: only worth it when someone follows this log.
+    if (!this.followed()) return
     const data = batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch)
     this.publishChunk(written === data.length ? data : data.subarray(0, written))
   }
