@@ -1,9 +1,11 @@
 // docs/BENCHMARKS.md from one run's results: figures as min/median/max, and the ratios.
+import { existsSync, readFileSync } from 'node:fs'
 import type { Summary } from './stats.js'
 import { round } from './stats.js'
 
 export interface Results {
   quick: boolean
+  settings?: Record<string, unknown>
   machine: { cores: number; memoryGiB: number; cpu: string; node: string }
   versions: Record<string, string>
   scenarios: Record<string, Record<string, unknown>>
@@ -75,5 +77,8 @@ export function renderReport(results: Results, settings: Record<string, unknown>
       who, v === undefined ? 'n/a' : `${v.idleP99} ms`, v === undefined ? 'n/a' : `${v.floodP99} ms`, ratio(v?.floodP99, v?.idleP99),
     ])), '', 'Target: no worse than 2× the idle p99.', '')
   }
+  // What was found and changed, kept by hand, so it survives every regeneration of this page.
+  const findings = new URL('./findings.md', import.meta.url)
+  if (existsSync(findings)) out.push(readFileSync(findings, 'utf8').trim(), '')
   return `${out.join('\n')}\n`
 }

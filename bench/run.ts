@@ -49,7 +49,7 @@ async function repeat<T>(times: number, once: () => Promise<T>): Promise<T[]> {
 const log = (text: string) => { console.error(`[bench] ${text}`) }
 
 async function main(): Promise<void> {
-  const results: Results = { quick, machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 1024 ** 3), cpu: cpus()[0]?.model ?? '?', node: process.version }, versions: {}, scenarios: {} }
+  const results: Results = { quick, settings, machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 1024 ** 3), cpu: cpus()[0]?.model ?? '?', node: process.version }, versions: {}, scenarios: {} }
   const set = (scenario: string, who: string, value: unknown) => { (results.scenarios[scenario] ??= {})[who] = value }
   const list = managers()
   results.versions['hoody-daemon'] = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
