@@ -13,6 +13,7 @@ import type {
 import type { InstanceSnapshot, ProcessEngine } from './engine.js'
 import { followLogs, readLogs, type ChunkSink, type LogSource, type StreamChoice } from './log-access.js'
 import { checkPort, hasPortRange, instancePorts } from './ports.js'
+import { loadDefaultPrograms } from './defaults.js'
 import { editedProgram, newProgram } from './program-config.js'
 import { KeyedLock } from './keyed-lock.js'
 import { LIVE_STATES } from './states.js'
@@ -168,32 +169,8 @@ export class ProgramService implements DaemonCore {
   }
 
   /** The defaults file as complete programs (hoody_kit: true), checked like adds. */
-  private async defaultPrograms(): Promise<Program[]> {
-    if (this.defaults === undefined) return []
-    let bodies: ProgramAddBody[]
-    try {
-      bodies = await this.defaults.load()
-    } catch (error) {
-      throw new EngineError(`defaults file unusable: ${(error as Error).message}`, error)
-    }
-    const programs: Program[] = []
-    const ids = new Set<string>()
-    const names = new Set<string>()
-    for (const [index, body] of bodies.entries()) {
-      const where = `${this.defaults.path} entry [${index}]`
-      let program: Program
-      try {
-        program = { ...newProgram(body, this.now()), hoody_kit: true }
-        await this.checkUser(program.user)
-      } catch (error) {
-        throw new EngineError(`${where}: ${(error as Error).message}`, error)
-      }
-      if (ids.has(program.id) || names.has(program.name.toLowerCase())) throw new EngineError(`${where}: duplicate id or name '${program.id}'`)
-      ids.add(program.id)
-      names.add(program.name.toLowerCase())
-      programs.push(program)
-    }
-    return programs
+  private defaultPrograms(): Promise<Program[]> {
+    return this.defaults === undefined ? Promise.resolve([]) : loadDefaultPrograms(this.defaults, { now: this.now(), checkUser: (user) => this.checkUser(user) })
   }
 
   enable(id: string): Promise<void> {
