@@ -84,7 +84,8 @@ export class Instance {
   private exitStatus: number | null = null
   private spawnError: string | null = null
   private live: LiveProcess | null = null
-  private readonly timers = new Map<TimerName, NodeJS.Timeout>()
+  /** Armed timers, each with the function that cancels it. */
+  private readonly timers = new Map<TimerName, () => void>()
   private readonly listeners = new Set<() => void>()
   private deferred: MachineEvent[] = []
   private commands: Promise<unknown> = Promise.resolve()
@@ -233,15 +234,24 @@ export class Instance {
         : timer === 'restart'
           ? { type: 'restart_due' }
           : { type: 'stopwait_elapsed' }
-    clearTimeout(this.timers.get(timer))
-    this.timers.set(timer, setTimeout(() => {
+    this.timers.get(timer)?.()
+    const fire = () => {
       this.timers.delete(timer)
       this.dispatch(event)
-    }, ms))
+    }
+    // A zero delay (an immediate restart) runs on the next turn of the loop, not a timer tick
+    // (setTimeout's minimum of 1 ms was a third of a respawn).
+    if (ms <= 0) {
+      const immediate = setImmediate(fire)
+      this.timers.set(timer, () => { clearImmediate(immediate) })
+    } else {
+      const timeout = setTimeout(fire, ms)
+      this.timers.set(timer, () => { clearTimeout(timeout) })
+    }
   }
 
   private cancelTimers(): void {
-    for (const timer of this.timers.values()) clearTimeout(timer)
+    for (const cancel of this.timers.values()) cancel()
     this.timers.clear()
   }
 
