@@ -1,6 +1,9 @@
 // Serialises saves of one file and folds a burst of them into one write of the latest state:
-// every caller resolves once a write that contains its change is on disk.
+// every caller resolves once a write that contains its change is on disk. The content is a
+// function, called only for the state actually written: a burst of 1000 saves of a growing
+// list serialises it a few times, not 1000 times.
 type Write = (data: string) => Promise<void>
+export type Content = () => string
 
 interface Waiter {
   resolve: () => void
@@ -10,14 +13,14 @@ interface Waiter {
 export class CoalescingWriter {
   private readonly write: Write
   private busy = false
-  private next: string | null = null
+  private next: Content | null = null
   private waiters: Waiter[] = []
 
   constructor(write: Write) {
     this.write = write
   }
 
-  save(data: string): Promise<void> {
+  save(data: Content): Promise<void> {
     this.next = data
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }))
     if (!this.busy) void this.drain()
@@ -27,12 +30,12 @@ export class CoalescingWriter {
   private async drain(): Promise<void> {
     this.busy = true
     while (this.next !== null) {
-      const data = this.next
+      const content = this.next
       const waiters = this.waiters
       this.next = null
       this.waiters = []
       try {
-        await this.write(data)
+        await this.write(content())
         for (const waiter of waiters) waiter.resolve()
       } catch (error) {
         for (const waiter of waiters) waiter.reject(error)

@@ -30,7 +30,8 @@ export class JsonFile {
     }
   }
 
+  /** Persist `value` (serialised only if this state is the one that gets written). */
   write(value: unknown): Promise<void> {
-    return this.writer.save(`${JSON.stringify(value, null, 2)}\n`)
+    return this.writer.save(() => `${JSON.stringify(value, null, 2)}\n`)
   }
 }

@@ -14,8 +14,10 @@ describe('boot and shutdown', () => {
     const stamp = (name: string) => `sh -c 'echo ${name} $(date +%s%N) >> ${order}; exec sleep 1000'`
     const setup = await startDaemon(t, { dataDir })
     await setup.add({ name: 'db', command: stamp('db'), priority: 10, boot: true, startsecs: 1 })
-    await setup.add({ name: 'api', command: stamp('api'), priority: 20, boot: true, startsecs: 0, delay_seconds: 0.5 })
-    await setup.add({ name: 'web', command: stamp('web'), priority: 30, boot: true, startsecs: 0 })
+    // startsecs > 0: RUNNING (which lets the next group go) only once the shell has had time to
+    // write its line; with 0 the next group could start before the previous shell ran echo.
+    await setup.add({ name: 'api', command: stamp('api'), priority: 20, boot: true, startsecs: 0.3, delay_seconds: 0.5 })
+    await setup.add({ name: 'web', command: stamp('web'), priority: 30, boot: true, startsecs: 0.3 })
     await setup.add({ name: 'off', command: stamp('off'), priority: 5, boot: true, enabled: false })
     await setup.add({ name: 'manual', command: stamp('manual'), priority: 5, boot: false })
     assert.equal(await setup.stop(), 0)
