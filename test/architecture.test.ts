@@ -31,6 +31,8 @@ const FORBIDDEN: Record<string, string[]> = {
   logs: ['api', 'cli', 'core', 'store', 'server', 'pkg:fastify'],
   store: ['api', 'cli', 'server', 'pkg:fastify'],
   api: ['store', 'cli', 'server', 'logs', 'client'],
+  // Small facts about the operating system, shared by core and store.
+  system: ['core', 'api', 'store', 'logs', 'cli', 'server', 'client', 'config'],
   client: ['core', 'api', 'store', 'logs', 'cli', 'server', 'config', 'pkg:fastify', 'pkg:typebox'],
   // The CLI talks to the daemon through the SDK; only `serve` loads the server, lazily.
   cli: ['core', 'api', 'store', 'logs'],

@@ -2,16 +2,8 @@
 // time, so a stale file left by a crash (or a recycled pid) never blocks a new start.
 import { readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
+import { processStartTime as startTimeOf } from '../system/proc-identity.js'
 import { writeFileAtomic } from './atomic-write.js'
-
-function startTimeOf(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null
-  } catch {
-    return null
-  }
-}
 
 export class DataDirLockedError extends Error {
   override name = 'DataDirLockedError'

@@ -1,4 +1,4 @@
-// A process is identified by its pid AND its start time, so a recycled pid is never mistaken
+// A process is identified by its pid AND its start time (used by the core and the store), so a recycled pid is never mistaken
 // for ours (field 22 of /proc/<pid>/stat, in clock ticks since boot).
 import { readFileSync } from 'node:fs'
 
