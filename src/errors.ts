@@ -20,8 +20,6 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS
 
-export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[]
-
 /** One problem with one field of a request, named by its dotted path. */
 export interface FieldProblem {
   field: string
@@ -132,8 +130,4 @@ export class IllegalTransitionError extends EngineError {
     super(`illegal transition: event '${event}' in state ${state}`)
     this.name = 'IllegalTransitionError'
   }
-}
-
-export function isDaemonError(value: unknown): value is DaemonError {
-  return value instanceof DaemonError
 }

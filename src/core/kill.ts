@@ -50,15 +50,6 @@ export function groupAlive(pgid: number): boolean {
   return groupsWithLiveMembers().has(pgid)
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 /** `exit_status` as the contract defines it: the code, or 128 + signal number. */
 export function exitStatusOf(code: number | null, signal: NodeJS.Signals | null): number {
   if (code !== null) return code

@@ -7,7 +7,3 @@ export function transition(state: ProcessState, event: MachineEvent, ctx: Machin
   if (rule === undefined) throw new IllegalTransitionError(state, event.type)
   return rule(ctx, event)
 }
-
-export function accepts(state: ProcessState, type: MachineEvent['type']): boolean {
-  return TRANSITIONS[state][type] !== undefined
-}

@@ -9,8 +9,6 @@ export { PROCESS_STATES }
 
 /** States in which a process of the instance may be alive (an edit is refused). */
 export const LIVE_STATES: readonly ProcessState[] = ['STARTING', 'RUNNING', 'BACKOFF', 'STOPPING']
-/** States from which `start` spawns. */
-export const STOPPED_STATES: readonly ProcessState[] = ['STOPPED', 'EXITED', 'FATAL', 'UNKNOWN']
 
 export type MachineEvent =
   | { type: 'start' }

@@ -1,5 +1,5 @@
 // The shapes every answer shares: the error envelope and the action envelope.
-import Type, { type TSchema, type TProperties } from 'typebox'
+import Type, { type TProperties } from 'typebox'
 
 export const ErrorBody = Type.Object({
   success: Type.Literal(false),
@@ -16,5 +16,3 @@ export function ActionBody<T extends TProperties>(extra: T) {
 export const IdParams = Type.Object({
   id: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' }),
 })
-
-export type Schema = TSchema

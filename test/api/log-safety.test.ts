@@ -3,18 +3,24 @@ import { chmodSync, chownSync, existsSync, lchownSync, mkdirSync, readFileSync, 
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { startDaemon, tempDir, waitForStatus } from '../helpers/daemon.js'
-import { createUser, IS_ROOT, NOT_ROOT_REASON } from '../helpers/users.js'
+import { createUser, IS_ROOT, NOT_ROOT_REASON, type TestUser } from '../helpers/users.js'
 import { waitFor } from '../helpers/wait.js'
+
+/** A world-searchable temp folder holding a folder that belongs to `user`. */
+function foldersFor(t: Parameters<typeof tempDir>[0], user: TestUser, name: string): { base: string; userDir: string } {
+  const base = tempDir(t)
+  chmodSync(base, 0o755)
+  const userDir = join(base, name)
+  mkdirSync(userDir)
+  chownSync(userDir, user.uid, user.gid)
+  return { base, userDir }
+}
 
 describe('log paths are opened as the program\'s user (daemon is root)', { skip: IS_ROOT ? false : NOT_ROOT_REASON }, () => {
   test('a symlink planted by the user is not followed; a root-owned file is not written', async (t) => {
     const user = createUser(t)
     const daemon = await startDaemon(t)
-    const base = tempDir(t)
-    chmodSync(base, 0o755)
-    const userDir = join(base, 'user-logs')
-    mkdirSync(userDir)
-    chownSync(userDir, user.uid, user.gid)
+    const { base, userDir } = foldersFor(t, user, 'user-logs')
     // Something only root may write.
     const precious = join(base, 'precious')
     writeFileSync(precious, 'root data\n', { mode: 0o644 })
@@ -43,11 +49,7 @@ describe('log paths are opened as the program\'s user (daemon is root)', { skip:
   test('a path the user may write works, and a new log belongs to the user', async (t) => {
     const user = createUser(t)
     const daemon = await startDaemon(t)
-    const base = tempDir(t)
-    chmodSync(base, 0o755)
-    const userDir = join(base, 'mine')
-    mkdirSync(userDir)
-    chownSync(userDir, user.uid, user.gid)
+    const { userDir } = foldersFor(t, user, 'mine')
     const path = join(userDir, 'app.log')
     await daemon.add({ name: 'fine', command: `sh -c 'echo hello; sleep 1000'`, user: user.name, stdout_logfile: path, startsecs: 0 })
     assert.equal((await daemon.post('/programs/fine/start')).status, 200)
