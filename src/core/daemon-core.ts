@@ -65,7 +65,8 @@ export interface DaemonCore {
   stop(id: string, options: StopOptions): Promise<StopResult>
   restart(id: string, options: StartOptions): Promise<StartResult>
   status(id: string): ProgramStatus
-  statusAll(): ProgramStatus[]
+  /** The same array object until something in it changes. */
+  statusAll(): readonly ProgramStatus[]
   logs(id: string, options: { lines: number; port?: number }): Promise<LogsBody>
   /** Backlog then live output; resolves with the function that stops following. */
   followLogs(id: string, options: { lines: number; port?: number; stream: StreamChoice }, sink: ChunkSink): Promise<() => void>

@@ -24,6 +24,8 @@ export interface ProcessEngine {
   restart(id: string, port?: number): Promise<void>
   /** Resolve once every given instance satisfies `done`, or at the deadline. */
   waitFor(id: string, port: number | undefined, done: (snapshot: InstanceSnapshot) => boolean, timeoutMs: number): Promise<InstanceSnapshot[]>
+  /** A number that changes whenever any snapshot may have changed (for caches of derived views). */
+  revision(): number
   /** The state of every instance of a program, ordered by port. */
   snapshots(id: string): InstanceSnapshot[]
   /** Where an instance's output goes. */

@@ -92,9 +92,13 @@ export class Instance {
   private groupPoll: NodeJS.Timeout | null = null
   private disposed = false
 
-  constructor(spec: InstanceSpec, logFiles: LogFiles) {
+  /** Called after every applied event, so readers can cache what they derive from snapshots. */
+  private readonly onChange: () => void
+
+  constructor(spec: InstanceSpec, logFiles: LogFiles, onChange: () => void = () => undefined) {
     this.spec = spec
     this.logFiles = logFiles
+    this.onChange = onChange
   }
 
   get port(): number {
@@ -190,6 +194,7 @@ export class Instance {
     if (outcome.spawnError !== undefined) this.spawnError = outcome.spawnError
     if (outcome.exitStatus !== undefined) this.exitStatus = outcome.exitStatus
     const followUp = this.runEffects(outcome.effects)
+    this.onChange()
     if (previous !== this.state || followUp !== undefined) this.notify()
     if (followUp !== undefined) {
       this.dispatch(followUp)

@@ -17,19 +17,24 @@ export class NativeEngine implements ProcessEngine {
   private readonly programs = new Map<string, Map<number, Instance>>()
   private readonly logDir: string
   private readonly logFiles = new LogFiles()
+  private changes = 0
+  private readonly countChange = () => {
+    this.changes++
+  }
 
   constructor(options: NativeEngineOptions) {
     this.logDir = options.logDir
   }
 
   configure(program: Program): void {
+    this.changes++
     const existing = this.programs.get(program.id) ?? new Map<number, Instance>()
     const next = new Map<number, Instance>()
     for (const port of instancePorts(program.port_range)) {
       const spec = this.specFor(program, port)
       const instance = existing.get(port)
       if (instance === undefined) {
-        next.set(port, new Instance(spec, this.logFiles))
+        next.set(port, new Instance(spec, this.logFiles, this.countChange))
       } else {
         instance.configure(spec)
         next.set(port, instance)
@@ -40,6 +45,7 @@ export class NativeEngine implements ProcessEngine {
   }
 
   forget(id: string): void {
+    this.changes++
     for (const instance of this.instancesOf(id)) instance.dispose()
     this.programs.delete(id)
   }
@@ -66,6 +72,10 @@ export class NativeEngine implements ProcessEngine {
       }, timeoutMs)
       return settled ?? instance.snapshot()
     }))
+  }
+
+  revision(): number {
+    return this.changes
   }
 
   snapshots(id: string): InstanceSnapshot[] {

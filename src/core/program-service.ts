@@ -17,7 +17,8 @@ import { loadDefaultPrograms } from './defaults.js'
 import { editedProgram, newProgram } from './program-config.js'
 import { KeyedLock } from './keyed-lock.js'
 import { LIVE_STATES } from './states.js'
-import { programStatus, worstOf } from './status-view.js'
+import { nextUptimeTick, programStatus, StatusListCache, worstOf } from './status-view.js'
+import { VersionedMap } from './versioned-map.js'
 import { findUser, isDaemonUser } from './users.js'
 
 /** A waiting start gives the program startsecs plus this long to reach RUNNING. */
@@ -55,7 +56,8 @@ export class ProgramService implements DaemonCore {
   private readonly engine: ProcessEngine
   private readonly repository: ProgramRepository
   private readonly defaults: DefaultsSource | undefined
-  private readonly programs = new Map<string, Program>()
+  private readonly programs = new VersionedMap<string, Program>()
+  private readonly statusList = new StatusListCache()
   private readonly now: () => Date
   private configProblem: string | null = null
   private shuttingDown = false
@@ -227,9 +229,17 @@ export class ProgramService implements DaemonCore {
     return programStatus(this.getProgram(id), this.engine.snapshots(id))
   }
 
-  statusAll(): ProgramStatus[] {
+  statusAll(): readonly ProgramStatus[] {
     const now = Date.now()
-    return this.listPrograms().map((program) => programStatus(program, this.engine.snapshots(program.id), now))
+    return this.statusList.read(`${this.programs.version}:${this.engine.revision()}`, now, () => {
+      let validUntil = Number.POSITIVE_INFINITY
+      const list = this.listPrograms().map((program) => {
+        const snapshots = this.engine.snapshots(program.id)
+        validUntil = Math.min(validUntil, nextUptimeTick(snapshots, now))
+        return programStatus(program, snapshots, now)
+      })
+      return { list, validUntil }
+    })
   }
 
   async logs(id: string, options: { lines: number; port?: number }): Promise<LogsBody> {

@@ -45,3 +45,35 @@ export function programStatus(program: Program, snapshots: readonly InstanceSnap
   if (!hasPortRange(program.port_range)) return head
   return { ...head, instances: snapshots.map((s) => instanceStatus(s, now)) }
 }
+
+/** When the first uptime among these snapshots gains a second (Infinity when none is running). */
+export function nextUptimeTick(snapshots: readonly InstanceSnapshot[], now: number): number {
+  let next = Number.POSITIVE_INFINITY
+  for (const { startedAt } of snapshots) {
+    if (startedAt === null) continue
+    const tick = startedAt + (Math.floor(Math.max(0, now - startedAt) / 1000) + 1) * 1000
+    if (tick < next) next = tick
+  }
+  return next
+}
+
+/**
+ * The status list, rebuilt only when the registry or a snapshot changed (`key`) or an uptime
+ * gained a second. Readers get the same frozen array until then, so the API can keep its
+ * serialised form: a busy status poll costs a comparison, not a rebuild.
+ */
+export class StatusListCache {
+  private list: readonly ProgramStatus[] = Object.freeze([])
+  private key: string | undefined
+  private validUntil = 0
+
+  read(key: string, now: number, build: () => { list: ProgramStatus[]; validUntil: number }): readonly ProgramStatus[] {
+    if (key !== this.key || now >= this.validUntil) {
+      const built = build()
+      this.list = Object.freeze(built.list)
+      this.validUntil = built.validUntil
+      this.key = key
+    }
+    return this.list
+  }
+}

@@ -5,7 +5,7 @@ import { ErrorBody, IdParams } from '../../schema/envelope.js'
 import { HealthBody } from '../../schema/health.js'
 import { LogsBody, LogsQuery, LogStreamQuery } from '../../schema/logs.js'
 import { serveLogStream, type OpenStreams } from '../sse.js'
-import { ProgramStatus, ProgramStatusList } from '../../schema/status.js'
+import { ProgramStatus, ProgramStatusList, type ProgramStatus as ProgramStatusValue } from '../../schema/status.js'
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody }
 
@@ -17,9 +17,22 @@ export interface StatusRouteOptions {
 }
 
 export const statusRoutes: FastifyPluginAsyncTypebox<StatusRouteOptions> = async (app, { core, streams, version, startedAt }) => {
+  // The core hands out the same list object until something in it changes, so its JSON is kept
+  // too: a dashboard polling every program costs a comparison, not a serialisation.
+  let servedList: unknown
+  let servedBody = ''
+  const serializeStatusList = (list: unknown): string => {
+    if (list !== servedList) {
+      servedList = list
+      servedBody = JSON.stringify(list)
+    }
+    return servedBody
+  }
   app.get('/status', {
     schema: { tags: ['status'], summary: 'Status of every program', response: { 200: ProgramStatusList, 401: ErrorBody } },
-  }, () => core.statusAll())
+    serializerCompiler: ({ httpStatus }) => (httpStatus === '200' ? serializeStatusList : (data) => JSON.stringify(data)),
+    // Fastify's reply typing wants a mutable array; the list is only read by the serializer above.
+  }, () => core.statusAll() as ProgramStatusValue[])
 
   app.get('/status/:id', {
     schema: { tags: ['status'], summary: 'Status of one program', params: IdParams, response: { 200: ProgramStatus, ...errors } },
