@@ -24,7 +24,8 @@ export class HoodyManager implements Manager {
 
   async up(): Promise<void> {
     this.dataDir = mkdtempSync(join(tmpdir(), 'bench-hoody-'))
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', this.dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    // The bin itself, so the V8 flags of its shebang apply as they do for users.
+    const child = spawn(BIN, ['serve', '--port', '0', '--data-dir', this.dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] })
     this.child = child
     let out = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk })

@@ -1,29 +1,13 @@
-// Two Ajv instances: bodies are checked as sent (a "5" is not a number), while params and query
-// strings, which are always text on the wire, are coerced to the schema's types.
-import { Ajv, type ErrorObject, type Options } from 'ajv'
-import addFormatsModule from 'ajv-formats'
+// Request validation with the schema layer's Ajv instances, and Ajv's errors in the contract's shape.
 import type { FastifySchemaCompiler } from 'fastify'
 import type { FieldProblem } from '../errors.js'
+import { asSentAjv, fieldOf, textAjv, type SchemaError as ErrorObject } from '../schema/check.js'
 import { READ_ONLY_FIELDS } from '../schema/program.js'
 
-// ajv-formats is CommonJS with a default export object.
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
-
-const common: Options = { allErrors: true, removeAdditional: false, useDefaults: false, strict: false, unicodeRegExp: true }
-const bodyAjv = addFormats(new Ajv({ ...common, coerceTypes: false }))
-const textAjv = addFormats(new Ajv({ ...common, coerceTypes: true, useDefaults: true }))
-
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) =>
-  (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object)
+  (httpPart === 'body' ? asSentAjv : textAjv).compile(schema as object)
 
 const readOnly = new Set<string>(READ_ONLY_FIELDS)
-
-function fieldOf(error: ErrorObject): string {
-  const path = error.instancePath.split('/').slice(1).map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'))
-  if (error.keyword === 'additionalProperties') path.push((error.params as { additionalProperty: string }).additionalProperty)
-  if (error.keyword === 'required') path.push((error.params as { missingProperty: string }).missingProperty)
-  return path.join('.') === '' ? '(body)' : path.join('.')
-}
 
 function messageOf(error: ErrorObject, field: string): string {
   switch (error.keyword) {

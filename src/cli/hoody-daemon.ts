@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
+// The flag keeps V8's young generation at 2 MiB per half instead of 16: about 18 MiB less
+// resident memory for a long-running daemon whose allocations are small (bench P5).
 // `hoody-daemon serve`: run the daemon in the foreground until SIGTERM/SIGINT.
 import { runDaemonCommand } from './serve.js'
 

@@ -1,9 +1,11 @@
 // programs.default.json: a JSON array of add bodies, checked with the same schema as the API.
 import { readFile } from 'node:fs/promises'
-import Value from 'typebox/value'
 import type { DefaultsSource } from '../core/contracts.js'
 import { ProgramAddBody } from '../schema/program.js'
+import { checker, fieldOf } from '../schema/check.js'
 import { ConfigFileError } from './config-file-error.js'
+
+const checkAddBody = checker(ProgramAddBody)
 
 export class DefaultsFile implements DefaultsSource {
   readonly path: string
@@ -27,20 +29,12 @@ export class DefaultsFile implements DefaultsSource {
     }
     if (!Array.isArray(parsed)) throw new ConfigFileError(this.path, 'must be a JSON array of programs (the body of POST /programs/add, each)')
     return parsed.map((entry: unknown, index) => {
-      if (Value.Check(ProgramAddBody, entry)) return entry
-      const problems = Value.Errors(ProgramAddBody, entry).slice(0, 3).map((e) => {
-        const field = [...e.instancePath.split('/').slice(1), ...extraField(e.params)].join('.')
-        return `${field === '' ? '(entry)' : field}: ${e.message}`
+      if (checkAddBody.check(entry)) return entry
+      const problems = checkAddBody.errors(entry).slice(0, 3).map((e) => {
+        const field = fieldOf(e)
+        return `${field === '(body)' ? '(entry)' : field}: ${e.message ?? 'is invalid'}`
       })
       throw new ConfigFileError(this.path, `entry [${index}] is invalid: ${problems.join('; ')}`)
     })
   }
-}
-
-function extraField(params: unknown): string[] {
-  if (typeof params !== 'object' || params === null) return []
-  const p = params as { additionalProperties?: unknown; requiredProperties?: unknown }
-  if (Array.isArray(p.additionalProperties)) return [p.additionalProperties.join(',')]
-  if (Array.isArray(p.requiredProperties)) return [p.requiredProperties.join(',')]
-  return []
 }

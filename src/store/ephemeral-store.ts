@@ -1,9 +1,11 @@
 // ephemeral.json: the quick-starts of this run, so the next start can clean up after a crash.
-import Value from 'typebox/value'
 import type { EphemeralRepository } from '../core/contracts.js'
 import { EphemeralRecord } from '../schema/quick-start.js'
+import { checker } from '../schema/check.js'
 import { ConfigFileError } from './config-file-error.js'
 import { JsonFile } from './json-file.js'
+
+const checkRecord = checker(EphemeralRecord)
 
 export class EphemeralStore implements EphemeralRepository {
   private readonly file: JsonFile
@@ -18,7 +20,7 @@ export class EphemeralStore implements EphemeralRepository {
     if (!Array.isArray(parsed)) throw new ConfigFileError(this.file.path, 'expected a JSON array of quick-start records')
     const records: unknown[] = parsed
     return records.map((record, index) => {
-      if (!Value.Check(EphemeralRecord, record)) throw new ConfigFileError(this.file.path, `entry #${index} is invalid`)
+      if (!checkRecord.check(record)) throw new ConfigFileError(this.file.path, `entry #${index} is invalid`)
       return record
     })
   }

@@ -1,9 +1,11 @@
 // programs.json: the registered programs, read once at start and replaced atomically on change.
-import Value from 'typebox/value'
 import type { ProgramRepository } from '../core/contracts.js'
 import { Program, PROGRAM_DEFAULTS } from '../schema/program.js'
+import { checker } from '../schema/check.js'
 import { ConfigFileError } from './config-file-error.js'
 import { JsonFile } from './json-file.js'
+
+const checkProgram = checker(Program)
 
 export class ProgramsStore implements ProgramRepository {
   private readonly file: JsonFile
@@ -37,8 +39,8 @@ function parsePrograms(path: string, parsed: unknown): Program[] {
   return programs.map((stored: unknown, index) => {
     // Fields added in later versions take their defaults.
     const candidate: unknown = typeof stored === 'object' && stored !== null ? { ...PROGRAM_DEFAULTS, ...stored } : stored
-    if (!Value.Check(Program, candidate)) {
-      const [first] = Value.Errors(Program, candidate)
+    if (!checkProgram.check(candidate)) {
+      const [first] = checkProgram.errors(candidate)
       const where = first === undefined ? '' : ` at ${first.instancePath === '' ? '(root)' : first.instancePath}: ${first.message}`
       throw new ConfigFileError(path, `program #${index} is invalid${where}`)
     }

@@ -50,7 +50,8 @@ export function tempDir(t: TestContext, prefix = 'hoody-test-'): string {
 }
 
 export function spawnDaemon(args: string[], env: Record<string, string | undefined> = {}): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], {
+  // The bin itself, as users run it: its shebang carries the daemon's V8 flags.
+  return spawn(BIN, args, {
     env: { ...process.env, HOODY_DAEMON_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
