@@ -10,6 +10,13 @@ export interface DaemonConfig {
   readonly token: string | undefined
   readonly defaultsFile: string | undefined
   readonly logLevel: string
+  /** Serve HTTPS with this certificate (PEM, may hold the chain) and private key (PEM). */
+  readonly tls?: TlsFiles | undefined
+}
+
+export interface TlsFiles {
+  readonly certFile: string
+  readonly keyFile: string
 }
 
 export class ConfigError extends Error {
@@ -40,6 +47,8 @@ export const SERVE_OPTIONS = {
   token: { type: 'string' },
   defaults: { type: 'string' },
   'log-level': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -66,6 +75,12 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   const logLevel = pick(values['log-level'], 'HOODY_DAEMON_LOG_LEVEL') ?? 'info'
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`--log-level '${logLevel}' is not one of ${LOG_LEVELS.join(', ')}`)
   const defaultsFile = pick(values.defaults, 'HOODY_DAEMON_DEFAULTS')
+  const certFile = pick(values['tls-cert'], 'HOODY_DAEMON_TLS_CERT')
+  const keyFile = pick(values['tls-key'], 'HOODY_DAEMON_TLS_KEY')
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    const [given, missing] = certFile === undefined ? ['--tls-key', '--tls-cert (HOODY_DAEMON_TLS_CERT)'] : ['--tls-cert', '--tls-key (HOODY_DAEMON_TLS_KEY)']
+    throw new ConfigError(`${given} needs ${missing} too: HTTPS takes both a certificate and its private key`)
+  }
   return {
     host,
     port: Number(portText),
@@ -73,6 +88,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     token,
     defaultsFile: defaultsFile === undefined ? undefined : resolve(defaultsFile),
     logLevel,
+    tls: certFile === undefined || keyFile === undefined ? undefined : { certFile: resolve(certFile), keyFile: resolve(keyFile) },
   }
 }
 
@@ -90,7 +106,11 @@ Options (each mirrors an environment variable; the flag wins):
                                               (required for a non-loopback --host)
   --defaults FILE     HOODY_DAEMON_DEFAULTS   programs.default.json loaded on first start and reset
   --log-level LEVEL   HOODY_DAEMON_LOG_LEVEL  fatal|error|warn|info|debug|trace|silent (default info)
+  --tls-cert FILE     HOODY_DAEMON_TLS_CERT   serve HTTPS with this PEM certificate (chain)
+  --tls-key FILE      HOODY_DAEMON_TLS_KEY    ... and this PEM private key (both or neither)
   -h, --help          show this help
+
+Prefer HOODY_DAEMON_TOKEN to --token: a flag is visible to every user in ps.
 
 Example:
   hoody-daemon serve --port 7070 --data-dir /tmp/hoody

@@ -5,7 +5,7 @@ import type { DaemonCore, QuickStartCore } from '../core/daemon-core.js'
 import { ErrorBody } from '../schema/envelope.js'
 import { installAuth } from './auth.js'
 import { BODY_LIMIT, installJsonBodyParser } from './body-parser.js'
-import { installErrorHandling, sendError } from './error-handler.js'
+import { answerClientError, answerFrameworkError, installErrorHandling } from './error-handler.js'
 import { OPENAPI_PATH, registerOpenApi } from './openapi.js'
 import { controlRoutes } from './routes/control.js'
 import { programRoutes } from './routes/programs.js'
@@ -23,7 +23,15 @@ export interface AppOptions {
   readonly token?: string | undefined
   readonly logger?: FastifyServerOptions['logger']
   readonly startedAt?: number
+  /** Serve HTTPS with this PEM certificate and key (server.ts reads and checks the files). */
+  readonly https?: { readonly cert: Buffer; readonly key: Buffer } | undefined
 }
+
+/**
+ * Log fields that could carry the bearer token. Request logging is off and the default request
+ * serializer leaves headers out; this keeps it so if either ever changes.
+ */
+export const LOG_REDACT_PATHS = ['req.headers.authorization', 'request.headers.authorization', 'headers.authorization', 'token', 'config.token'] as const
 
 export interface RouteEntry {
   readonly method: string
@@ -39,14 +47,14 @@ export function routesOf(app: FastifyInstance): readonly RouteEntry[] {
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(options.https === undefined ? {} : { https: { cert: options.https.cert, key: options.https.key } }),
     bodyLimit: BODY_LIMIT,
     logger: options.logger ?? false,
     logController: new LogController({ disableRequestLogging: true }),
     // Requests in flight during shutdown get real answers; the core refuses new starts.
     return503OnClosing: false,
-    frameworkErrors: (error, _request, reply) => {
-      void sendError(reply, 'VALIDATION_ERROR', `bad request: ${error.message}`)
-    },
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   const routes: RouteEntry[] = []

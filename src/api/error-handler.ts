@@ -1,5 +1,7 @@
 // The one place where errors become responses: every failure is the contract envelope with its
 // code; anything unexpected is logged and answered as 500 without a stack trace.
+import { maxHeaderSize, STATUS_CODES } from 'node:http'
+import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { DaemonError, ERRORS, type ErrorCode, type ErrorDetails } from '../errors.js'
 import { toFieldProblems } from './validation.js'
@@ -57,4 +59,32 @@ export function installErrorHandling(app: FastifyInstance): void {
   })
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`))
+}
+
+/** Fastify's own request errors (a path that is not valid percent-encoding): the URL is the field. */
+export function answerFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  void sendError(reply, 'VALIDATION_ERROR', `bad request: ${error.message}`, [{ field: '(url)', message: 'is not a valid URL' }])
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (headers over 16 KiB, a malformed
+ * request line or header, an unknown method): answered in the envelope too, then the connection
+ * is closed. Fastify's default answers 431/400 with its own body.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW'
+  const code: ErrorCode = tooLarge ? 'PAYLOAD_TOO_LARGE' : 'VALIDATION_ERROR'
+  const reason = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'the request was not received in time' : `${error.code ?? 'error'}: ${error.message}`
+  const body = JSON.stringify(tooLarge
+    ? envelope(code, `request headers are larger than ${maxHeaderSize} bytes`)
+    : envelope(code, `malformed HTTP request (${reason})`, [{ field: '(request)', message: 'is not a valid HTTP/1.1 request' }]))
+  // As Node itself does: only when no answer on this connection has started (a keep-alive
+  // connection may be in the middle of an earlier request's answer).
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage
+  if (socket.writable && (inFlight == null || inFlight.headersSent !== true)) {
+    const status = ERRORS[code]
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy(error)
 }

@@ -96,12 +96,21 @@ export async function serveLogStream({ request, reply, streams, ready }: StreamR
     else early.push([stream, chunk])
   })
   reply.hijack()
-  raw.writeHead(200, {
+  const headers = {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
-  })
+  }
+  if (request.method === 'HEAD') {
+    // A HEAD answer has no body, and Node sends the headers only with the first body byte or
+    // the end: end it now, or the client waits forever on a follower nobody reads.
+    stop()
+    raw.writeHead(200, headers)
+    raw.end()
+    return
+  }
+  raw.writeHead(200, headers)
   raw.write(eventText('ready', JSON.stringify(ready)))
   for (const [stream, chunk] of early.splice(0)) deliver(stream, chunk)
   open = true

@@ -28,6 +28,13 @@ export function contextOf(command: Command): Context {
   }
 }
 
+// fetch wraps a TLS failure twice: HoodyApiError → TypeError('fetch failed') → Error { code }.
+function certificateProblem(error: Error): string | undefined {
+  const code = ((error.cause as Error | undefined)?.cause as NodeJS.ErrnoException | undefined)?.code ?? ''
+  if (!/SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|CERT_|ERR_TLS_CERT_ALTNAME_INVALID/.test(code)) return undefined
+  return `  the daemon's TLS certificate was refused (${code}): for a self-signed or private-CA certificate, set NODE_EXTRA_CA_CERTS to its PEM file; the URL's host must be one the certificate names`
+}
+
 /** Run a command's work; an API or connection failure is one line on stderr and exit code 1. */
 export function action<A extends unknown[]>(work: (context: Context, ...args: A) => Promise<void>) {
   return async function (this: Command, ...args: A): Promise<void> {
@@ -37,6 +44,8 @@ export function action<A extends unknown[]>(work: (context: Context, ...args: A)
       if (isHoodyApiError(error)) {
         const code = error.code === 'CONNECTION_FAILED' || error.code === 'TIMEOUT' ? '' : ` (${error.code})`
         process.stderr.write(`hoody: ${error.message}${code}\n`)
+        const hint = error.code === 'CONNECTION_FAILED' ? certificateProblem(error) : undefined
+        if (hint !== undefined) process.stderr.write(`${hint}\n`)
         if (Array.isArray(error.details)) for (const d of error.details) process.stderr.write(`  ${d.field}: ${d.message}\n`)
         process.exitCode = 1
         return

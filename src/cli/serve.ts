@@ -33,6 +33,9 @@ export async function runDaemonCommand(argv: string[]): Promise<number> {
     process.stdout.write(SERVE_HELP)
     return 0
   }
+  // Programs inherit the daemon's environment: the token must not go with it, or any program
+  // (whatever its user) could drive the daemon.
+  delete process.env.HOODY_DAEMON_TOKEN
   // Signals are handled from the first moment: a SIGTERM during start-up still stops what
   // boot spawned. SIGHUP (a closed terminal) must not kill a daemon that keeps programs alive.
   let stopRequested: NodeJS.Signals | undefined

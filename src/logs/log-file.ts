@@ -42,17 +42,20 @@ export class LogFile {
   private idleWaiters: (() => void)[] = []
   private readonly publishChunk: ChunkListener
   private readonly followed: () => boolean
+  /** How the file was first opened (as the program's user): a reopen after rotation must match. */
+  private readonly openFd: ((path: string) => number) | undefined
   /** The last write error (ENOSPC, EIO…), null once a write succeeds again. */
   lastError: Error | null = null
   droppedBytes = 0
 
-  constructor(options: { path: string; fd: number; size: number; policy: RotationPolicy; publish: ChunkListener; followed: () => boolean }) {
+  constructor(options: { path: string; fd: number; size: number; policy: RotationPolicy; publish: ChunkListener; followed: () => boolean; openFd?: ((path: string) => number) | undefined }) {
     this.path = options.path
     this.fd = options.fd
     this.size = options.size
     this.policy = options.policy
     this.publishChunk = options.publish
     this.followed = options.followed
+    this.openFd = options.openFd
   }
 
   /** Bytes in the current file, counting only completed writes. */
@@ -146,7 +149,7 @@ export class LogFile {
   }
 
   private async reopen(): Promise<number> {
-    const fd = await openAsync(this.path, FLAGS, LOG_FILE_MODE)
+    const fd = this.openFd === undefined ? await openAsync(this.path, FLAGS, LOG_FILE_MODE) : this.openFd(this.path)
     this.fd = fd
     this.size = (await fstatAsync(fd)).size
     return fd

@@ -36,7 +36,7 @@ export class LogFiles {
       closeSync(fd)
       throw new Error(`log file '${path}' is not a regular file`)
     }
-    const file = new LogFile({ path, fd, size: stats.size, policy, publish: (chunk) => { this.publish(path, chunk) }, followed: () => this.followers.has(path) })
+    const file = new LogFile({ path, fd, size: stats.size, policy, publish: (chunk) => { this.publish(path, chunk) }, followed: () => this.followers.has(path), openFd: options.openFd })
     this.open.set(path, { file, users: 1 })
     return file
   }

@@ -1,10 +1,11 @@
 import Type, { type Static } from 'typebox'
+import { COMMAND_LINE } from './program.js'
 import { ProcessStateSchema } from './status.js'
 
 export const EPHEMERAL_ID_PATTERN = '^eph-[0-9a-f]{12}$'
 
 export const QuickStartBody = Type.Object({
-  command: Type.String({ minLength: 1, maxLength: 16384, pattern: '^[^\\u0000]*\\S[^\\u0000]*$' }),
+  command: Type.String({ minLength: 1, maxLength: 16384, pattern: COMMAND_LINE }),
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f]*$' })),
   user: Type.Optional(Type.String({ maxLength: 32, pattern: '^([A-Za-z0-9_][A-Za-z0-9_.-]*\\$?)?$' })),
   directory: Type.Optional(Type.String({ maxLength: 4096, pattern: '^(/[^\\u0000]*)?$' })),
