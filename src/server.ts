@@ -1,18 +1,22 @@
 // The composition root: config → store → engine → program service → HTTP app → listen.
 // The only module that listens, handles signals and exits.
-import { mkdir } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from './api/app.js'
+import { buildApp, LOG_REDACT_PATHS } from './api/app.js'
+import { adoptPrevious, ProcessRecorder, storedProcesses } from './core/adoption.js'
 import { boot, shutdown } from './core/boot.js'
 import { NativeEngine } from './core/native-engine.js'
 import { ProgramService } from './core/program-service.js'
 import { QuickStartService } from './core/quick-start-service.js'
 import type { DaemonConfig } from './config.js'
+import { prepareDataDir } from './store/data-dir.js'
 import { DefaultsFile } from './store/defaults-file.js'
 import { EphemeralStore } from './store/ephemeral-store.js'
 import { acquirePidLock } from './store/pid-lock.js'
+import { ProcessRecordStore } from './store/process-records.js'
 import { ProgramsStore } from './store/programs-store.js'
+import { loadTls } from './tls.js'
 import { VERSION } from './version.js'
 
 export interface RunningDaemon {
@@ -22,23 +26,38 @@ export interface RunningDaemon {
   close(): Promise<void>
 }
 
-function urlOf(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+function urlOf(scheme: 'http' | 'https', host: string, port: number): string {
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`
+}
+
+/** An engine whose live processes are recorded in `file` of the data dir, for adoption after a crash. */
+function recordedEngine(dataDir: string, logDir: string, name: string, file: string, problems: { report: (file: string, error: unknown) => void }) {
+  const records = new ProcessRecordStore(join(dataDir, file))
+  // The engine spawns nothing before it is handed out, so the recorder exists by its first change.
+  // The scope tells this data dir's processes from those of another daemon on the machine.
+  const scope = `${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}.${name}`
+  const engine: NativeEngine = new NativeEngine({ logDir, pipeDir: join(dataDir, 'run', name), scope, onLiveChange: () => { recorder.changed() } })
+  const recorder = new ProcessRecorder({ repository: records, current: () => storedProcesses(engine), onError: (error) => { problems.report(file, error) } })
+  return { engine, records, recorder }
 }
 
 export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> {
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
-  const logDir = join(config.dataDir, 'logs')
-  await mkdir(logDir, { recursive: true, mode: 0o750 })
+  // Bad TLS files stop the start before anything is created or locked.
+  const tls = config.tls === undefined ? undefined : await loadTls(config.tls)
+  const dataDir = await prepareDataDir(config.dataDir)
+  const { logDir } = dataDir
   const lock = await acquirePidLock(join(config.dataDir, 'daemon.pid'))
 
   const store = new ProgramsStore(join(config.dataDir, 'programs.json'))
+  // Live-process changes are recorded from the first spawn on, before the logger exists.
+  const recordProblem = { report: (file: string, error: unknown) => { process.stderr.write(`hoody-daemon: cannot write ${file}: ${String(error)}\n`) } }
+  const programsSide = recordedEngine(config.dataDir, logDir, 'programs', 'processes.json', recordProblem)
+  const quickStartSide = recordedEngine(config.dataDir, logDir, 'quick-start', 'quick-start-processes.json', recordProblem)
+  const { engine } = programsSide
   let service: ProgramService
-  let engine: NativeEngine
   try {
     const stored = await store.load()
     const defaults = config.defaultsFile === undefined ? undefined : new DefaultsFile(config.defaultsFile)
-    engine = new NativeEngine({ logDir })
     service = new ProgramService({ engine, repository: store, programs: stored ?? [], defaults })
     // A bad defaults file is an error at start, even when programs.json already exists.
     await service.checkDefaults()
@@ -48,15 +67,37 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     throw error
   }
   // Quick-starts get an engine of their own: their ids can never collide with a program's.
-  const quickStart = new QuickStartService({ engine: new NativeEngine({ logDir }), repository: new EphemeralStore(join(config.dataDir, 'ephemeral.json')) })
-  await quickStart.cleanUpLeftovers()
+  const quickStart = new QuickStartService({ engine: quickStartSide.engine, repository: new EphemeralStore(join(config.dataDir, 'ephemeral.json')) })
   const app = await buildApp({
     core: service,
     quickStart,
     version: VERSION,
     token: config.token,
-    logger: { level: config.logLevel, stream: process.stderr },
+    https: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
+    logger: { level: config.logLevel, stream: process.stderr, redact: { paths: [...LOG_REDACT_PATHS], censor: '[redacted]' } },
   })
+  for (const { path, from, to } of dataDir.tightened) {
+    app.log.warn({ path, mode_was: from.toString(8), mode: to.toString(8) }, `tightened the mode of ${path} from ${from.toString(8)} to ${to.toString(8)}: others could read the daemon's secrets`)
+  }
+  for (const warning of [...dataDir.warnings, ...(tls?.warnings ?? [])]) app.log.warn(warning)
+  recordProblem.report = (file, error) => { app.log.error({ err: error }, `cannot write the record of live processes (${file})`) }
+
+  // Processes of a previous run that ended without stopping them (a crash, SIGKILL, OOM) are
+  // supervised again; see docs/RELIABILITY.md.
+  const [previous, previousQuickStarts] = await Promise.all([programsSide, quickStartSide].map(({ records }) => records.load().catch((error: unknown) => {
+    app.log.error({ err: error }, 'the record of the last run\'s processes is unreadable: its processes, if any, are not adopted')
+    return []
+  })))
+  const adoption = await adoptPrevious({ engine, records: previous ?? [], programOf: (id) => service.enabledProgram(id) })
+  const quickStarts = await quickStart.adoptLeftovers(previousQuickStarts ?? [])
+  await Promise.all([programsSide.recorder.flush(), quickStartSide.recorder.flush()])
+  if (adoption.adopted.length + adoption.stopped.length + adoption.restart.length + quickStarts.adopted > 0) {
+    app.log.warn({ adopted: adoption.adopted.length, stopped: adoption.stopped.length, restarted: adoption.restart.length, quick_starts_adopted: quickStarts.adopted },
+      `the last run did not stop its programs: adopted ${adoption.adopted.length} running processes (and ${quickStarts.adopted} quick-starts), stopped ${adoption.stopped.length}, restarting ${adoption.restart.length} that died meanwhile`)
+  }
+  for (const { id, port } of adoption.restart) {
+    engine.start(id, port === 0 ? undefined : port).catch((error: unknown) => { app.log.error({ err: error, program: id }, 'restart after adoption failed') })
+  }
 
   let closing = false
   const bootAbort = new AbortController()
@@ -81,7 +122,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
   }
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : config.port
-  const url = urlOf(config.host, port)
+  const url = urlOf(tls === undefined ? 'http' : 'https', config.host, port)
 
   return {
     app,
@@ -92,7 +133,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
       bootAbort.abort()
       const closed = app.close()
       await Promise.all([shutdown(service), quickStart.shutdown()])
-      await Promise.all([closed, booted])
+      await Promise.all([closed, booted, programsSide.recorder.flush(), quickStartSide.recorder.flush()])
       await lock.release()
     },
   }

@@ -1,5 +1,6 @@
 // What the core needs from the outside world, implemented elsewhere and wired in by server.ts.
 import type { Program, ProgramAddBody } from '../schema/program.js'
+import type { StoredProcess } from '../schema/process-record.js'
 import type { EphemeralRecord } from '../schema/quick-start.js'
 
 export interface ProgramRepository {
@@ -17,4 +18,11 @@ export interface DefaultsSource {
   readonly path: string
   /** Read and schema-check the defaults file again (it may have changed since start). */
   load(): Promise<ProgramAddBody[]>
+}
+
+export interface ProcessRecordRepository {
+  /** The previous run's live processes (empty when there is no record). */
+  load(): Promise<StoredProcess[]>
+  /** Replace the record with what `current` returns at write time; resolves once on disk. */
+  save(current: () => readonly StoredProcess[]): Promise<void>
 }

@@ -1,9 +1,15 @@
 // The interface every supervision engine implements: the native one in this folder, and later
 // one that drives a real supervisord. The program service above it never sees processes.
 import type { Program } from '../schema/program.js'
-import type { InstanceSnapshot } from './instance.js'
+import type { InstanceSnapshot, ProcessRecord } from './instance.js'
 
-export type { InstanceSnapshot }
+export type { InstanceSnapshot, ProcessRecord }
+
+/** A live process and the instance it belongs to. */
+export interface LiveInstanceRecord extends ProcessRecord {
+  readonly programId: string
+  readonly port: number
+}
 
 export interface LogPaths {
   readonly stdout: string
@@ -12,6 +18,8 @@ export interface LogPaths {
 }
 
 export interface ProcessEngine {
+  /** What this engine's processes carry in HOODY_DAEMON_PROCESS, before /<id>/<port>. */
+  readonly scope: string
   /** Make the engine run this program's current configuration from its next spawn on. */
   configure(program: Program): void
   /** Forget a program whose instances are all stopped. */
@@ -34,6 +42,12 @@ export interface ProcessEngine {
   followLog(path: string, listener: (chunk: Buffer) => void): () => void
   /** Bytes completely written to a log path by a live writer; undefined when none writes it. */
   logWrittenSize(path: string): number | undefined
+  /** Every live process, for the record the next daemon reads after a crash. */
+  liveRecords(): LiveInstanceRecord[]
+  /** Supervise a process of the previous run again; false when it is gone or cannot be followed. */
+  adopt(id: string, port: number, record: ProcessRecord): Promise<boolean>
+  /** Remove output FIFOs of earlier runs but those in `keep` (the adopted processes'). */
+  removeStalePipes(keep: ReadonlySet<string>): void
   /** "running", or a sentence naming what is wrong with the engine. */
   health(): string
 }

@@ -2,14 +2,19 @@
 // carries out the effects (spawn, signal, timers) and serialises commands, so two racing
 // starts can never spawn twice.
 import type { ChildProcess } from 'node:child_process'
+import { closeSync } from 'node:fs'
+import type { Socket } from 'node:net'
 import { EngineError } from '../errors.js'
 import type { Autorestart, StopSignal } from '../schema/program.js'
 import { capture, lineTimestamper } from '../logs/capture.js'
 import type { LogFile, RotationPolicy } from '../logs/log-file.js'
 import type { LogFiles } from '../logs/log-files.js'
 import { openLogAs } from '../logs/safe-open.js'
+import type { FifoPool } from '../system/fifo-pool.js'
+import { isRunningProcess, processStartTime } from '../system/proc-identity.js'
 import { exitStatusOf, groupAlive, signalGroup, toSignal } from './kill.js'
 import { transition } from './machine.js'
+import { openOutputPipe, reopenOutputPipe, type ProgramEnd } from './output-pipe.js'
 import { portHolder } from './port-check.js'
 import { spawnProcess, type ProcessSpec } from './spawner.js'
 import { daemonIsRoot, findUserSync, identityOf, isDaemonUser } from './users.js'
@@ -48,16 +53,37 @@ export interface InstanceSnapshot {
   readonly spawnError: string | null
 }
 
-interface LiveProcess {
-  readonly child: ChildProcess
+/** What the next daemon needs to find and supervise a process again after a crash. */
+export interface ProcessRecord {
   readonly pid: number
+  /** Start time from /proc (clock ticks since boot): with the pid, names this very process. */
+  readonly procStart: string
   readonly startedAt: number
+  /** The output FIFOs; stderr null when it goes into stdout's. */
+  readonly stdoutPipe: string
+  readonly stderrPipe: string | null
+}
+
+interface LiveProcess extends ProcessRecord {
+  /** null for a process adopted from a previous run: not our child, watched through /proc. */
+  readonly child: ChildProcess | null
   /** Resolves once both pipes have closed and everything read from them is in the log files. */
   readonly drained: Promise<void>
 }
 
+export interface InstanceDeps {
+  readonly logFiles: LogFiles
+  readonly pipes: FifoPool
+  /** Called after every applied event, so readers can cache what they derive from snapshots. */
+  readonly onChange: () => void
+  /** Called when a process appears or disappears (for the record of live processes). */
+  readonly onLiveChange: () => void
+}
+
 /** How often a stopping instance checks whether its whole process group is gone. */
 const GROUP_POLL_MS = 20
+/** How often an adopted process (not our child: no exit event) is looked up in /proc. */
+const ADOPTED_POLL_MS = 1000
 /**
  * After an exit, how long to wait for the last output to reach the log files before reporting
  * it (a grandchild holding the pipes open must not delay the report for ever).
@@ -78,6 +104,9 @@ function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
 export class Instance {
   private spec: InstanceSpec
   private readonly logFiles: LogFiles
+  private readonly deps: InstanceDeps
+  private spawns = 0
+  private adoptedWatch: NodeJS.Timeout | null = null
   private state: ProcessState = 'STOPPED'
   private failures = 0
   private crashes = 0
@@ -92,13 +121,10 @@ export class Instance {
   private groupPoll: NodeJS.Timeout | null = null
   private disposed = false
 
-  /** Called after every applied event, so readers can cache what they derive from snapshots. */
-  private readonly onChange: () => void
-
-  constructor(spec: InstanceSpec, logFiles: LogFiles, onChange: () => void = () => undefined) {
+  constructor(spec: InstanceSpec, deps: InstanceDeps) {
     this.spec = spec
-    this.logFiles = logFiles
-    this.onChange = onChange
+    this.logFiles = deps.logFiles
+    this.deps = deps
   }
 
   get port(): number {
@@ -123,6 +149,53 @@ export class Instance {
       exitStatus: this.exitStatus,
       spawnError: this.spawnError,
     }
+  }
+
+  /** The live process as the next daemon would need to find it; null when none runs. */
+  record(): ProcessRecord | null {
+    if (this.live === null) return null
+    const { pid, procStart, startedAt, stdoutPipe, stderrPipe } = this.live
+    return { pid, procStart, startedAt, stdoutPipe, stderrPipe }
+  }
+
+  /**
+   * Supervise a process a previous daemon started, if it is still that very process (pid and
+   * start time) and its output FIFOs are there. False leaves the instance STOPPED; the caller
+   * then stops the process itself.
+   */
+  adopt(record: ProcessRecord): Promise<boolean> {
+    return this.enqueue(() => Promise.resolve(this.adoptNow(record)))
+  }
+
+  private adoptNow(record: ProcessRecord): boolean {
+    if (this.state !== 'STOPPED' || this.live !== null || !isRunningProcess(record.pid, record.procStart)) return false
+    const readers: Socket[] = []
+    let files: LogFile[]
+    try {
+      readers.push(reopenOutputPipe(record.stdoutPipe))
+      if (record.stderrPipe !== null) readers.push(reopenOutputPipe(record.stderrPipe))
+      files = this.openLogs()
+    } catch {
+      for (const reader of readers) reader.destroy()
+      return false
+    }
+    const live: LiveProcess = { ...record, child: null, drained: this.captureOutput(readers, files) }
+    this.live = live
+    this.dispatch({ type: 'adopted' })
+    this.deps.onLiveChange()
+    this.watchAdopted(live)
+    return true
+  }
+
+  /** No exit event comes for a process that is not our child: look it up until it is gone. */
+  private watchAdopted(live: LiveProcess): void {
+    if (this.live !== live || this.disposed) return
+    if (!isRunningProcess(live.pid, live.procStart)) {
+      this.adoptedWatch = null
+      this.onExit(live, null)
+      return
+    }
+    this.adoptedWatch = setTimeout(() => { this.watchAdopted(live) }, this.state === 'STOPPING' ? GROUP_POLL_MS : ADOPTED_POLL_MS)
   }
 
   /** Ask for a start; resolves once the event is applied (not when RUNNING: see waitFor). */
@@ -166,10 +239,15 @@ export class Instance {
 
   private stopNow(): Promise<void> {
     this.dispatch({ type: 'stop' })
+    if (this.live?.child === null && this.adoptedWatch !== null) {
+      // An adopted process is looked up once a second; a stop wants to know at once.
+      clearTimeout(this.adoptedWatch)
+      this.watchAdopted(this.live)
+    }
     return this.waitFor((state) => state !== 'STOPPING', Number.POSITIVE_INFINITY).then(() => undefined)
   }
 
-  private enqueue(command: () => Promise<void>): Promise<void> {
+  private enqueue<T>(command: () => Promise<T>): Promise<T> {
     const run = this.commands.then(command)
     // The queue survives a failed command; the caller still sees the failure.
     this.commands = run.catch(() => undefined)
@@ -194,7 +272,7 @@ export class Instance {
     if (outcome.spawnError !== undefined) this.spawnError = outcome.spawnError
     if (outcome.exitStatus !== undefined) this.exitStatus = outcome.exitStatus
     const followUp = this.runEffects(outcome.effects)
-    this.onChange()
+    this.deps.onChange()
     if (previous !== this.state || followUp !== undefined) this.notify()
     if (followUp !== undefined) {
       this.dispatch(followUp)
@@ -277,25 +355,77 @@ export class Instance {
     } catch (error) {
       return (error as Error).message
     }
-    const outcome = spawnProcess(this.spec)
+    let pipes: { programEnd: ProgramEnd; reader: Socket }[]
+    try {
+      pipes = this.openPipes()
+    } catch (error) {
+      for (const file of files) void this.logFiles.release(file)
+      return `cannot create the output pipe: ${(error as Error).message}`
+    }
+    const [stdoutPipe, stderrPipe = stdoutPipe] = pipes as [{ programEnd: ProgramEnd; reader: Socket }, { programEnd: ProgramEnd; reader: Socket }?]
+    const outcome = spawnProcess(this.spec, { stdout: stdoutPipe.programEnd.fd, stderr: stderrPipe.programEnd.fd })
+    // The child has its own copies; ours would keep the FIFOs open (no end of file) for ever.
+    for (const { programEnd } of pipes) closeSync(programEnd.fd)
     if (!outcome.ok) {
+      for (const { programEnd, reader } of pipes) {
+        reader.destroy()
+        this.deps.pipes.remove(programEnd.path)
+      }
       for (const file of files) void this.logFiles.release(file)
       return outcome.reason
     }
     const { child, pid } = outcome
+    const live: LiveProcess = {
+      child,
+      pid,
+      procStart: processStartTime(pid) ?? '',
+      startedAt: Date.now(),
+      stdoutPipe: stdoutPipe.programEnd.path,
+      stderrPipe: pipes.length > 1 ? stderrPipe.programEnd.path : null,
+      drained: this.captureOutput(pipes.map((p) => p.reader), files),
+    }
+    this.live = live
+    child.once('exit', (code, signal) => { this.onExit(live, exitStatusOf(code, signal)) })
+    this.deps.onLiveChange()
+    return undefined
+  }
+
+  /** One FIFO for stdout, and one for stderr unless it is redirected; unique to this spawn. */
+  private openPipes(): { programEnd: ProgramEnd; reader: Socket }[] {
+    this.spawns++
+    const base = `${this.spec.programId}-${this.spec.port}-${Date.now().toString(36)}-${this.spawns}`
+    const streams = this.spec.stderr === null ? ['out'] : ['out', 'err']
+    const opened: { programEnd: ProgramEnd; reader: Socket }[] = []
+    try {
+      for (const stream of streams) {
+        const path = this.deps.pipes.take(`${base}.${stream}`)
+        try {
+          opened.push(openOutputPipe(path))
+        } catch (error) {
+          this.deps.pipes.remove(path)
+          throw error
+        }
+      }
+    } catch (error) {
+      for (const { programEnd, reader } of opened) {
+        closeSync(programEnd.fd)
+        reader.destroy()
+        this.deps.pipes.remove(programEnd.path)
+      }
+      throw error
+    }
+    return opened
+  }
+
+  /** Readers into log files (stdout's file takes stderr too when redirected); resolves when drained. */
+  private captureOutput(readers: readonly Socket[], files: readonly LogFile[]): Promise<void> {
     const stdoutFile = files[0] as LogFile
     const stderrFile = files[1] ?? stdoutFile
     const stamp = () => (this.spec.logTimestamps ? lineTimestamper() : undefined)
-    const captured = [
-      child.stdout === null ? Promise.resolve() : capture(child.stdout, stdoutFile, stamp()),
-      child.stderr === null ? Promise.resolve() : capture(child.stderr, stderrFile, stamp()),
-    ]
+    const captured = readers.map((reader, index) => capture(reader, index === 0 ? stdoutFile : stderrFile, stamp()))
     const drained = Promise.all(captured).then(() => Promise.all(files.map((file) => file.idle()))).then(() => undefined)
     void drained.then(() => Promise.all(files.map((file) => this.logFiles.release(file))))
-    const live: LiveProcess = { child, pid, startedAt: Date.now(), drained }
-    this.live = live
-    child.once('exit', (code, signal) => { this.onExit(live, exitStatusOf(code, signal)) })
-    return undefined
+    return drained
   }
 
   /** Open stdout (and stderr) logs; paths a program chose are opened as its user would. */
@@ -318,7 +448,7 @@ export class Instance {
     return files
   }
 
-  private onExit(live: LiveProcess, exitStatus: number): void {
+  private onExit(live: LiveProcess, exitStatus: number | null): void {
     if (this.live !== live) return
     const ranMs = Date.now() - live.startedAt
     // Reported once its last output is in the logs, so "exited" means "logs complete".
@@ -344,9 +474,13 @@ export class Instance {
     }, GROUP_POLL_MS)
   }
 
-  private finishExit(live: LiveProcess, exitStatus: number, ranMs: number): void {
+  private finishExit(live: LiveProcess, exitStatus: number | null, ranMs: number): void {
     if (this.live !== live) return
     this.live = null
+    // The FIFOs go with the process; a reader still open (an escaped grandchild) keeps its own.
+    this.deps.pipes.remove(live.stdoutPipe)
+    if (live.stderrPipe !== null) this.deps.pipes.remove(live.stderrPipe)
+    this.deps.onLiveChange()
     this.dispatch({ type: 'exited', exitStatus, ranMs })
   }
 
@@ -360,5 +494,6 @@ export class Instance {
     this.disposed = true
     this.cancelTimers()
     if (this.groupPoll !== null) clearTimeout(this.groupPoll)
+    if (this.adoptedWatch !== null) clearTimeout(this.adoptedWatch)
   }
 }

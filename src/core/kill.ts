@@ -1,6 +1,7 @@
 // Signals go to the whole process group (-pgid), so children and grandchildren are reached too.
 import { readdirSync, readFileSync } from 'node:fs'
 import { constants } from 'node:os'
+import { isRunningProcess, isSameProcess } from '../system/proc-identity.js'
 
 /**
  * Send `signal` to every process in the group. False when the group is already empty. Never
@@ -59,4 +60,18 @@ export function exitStatusOf(code: number | null, signal: NodeJS.Signals | null)
 
 export function toSignal(name: string): NodeJS.Signals {
   return `SIG${name}` as NodeJS.Signals
+}
+
+/**
+ * Stop a process a previous run left behind, only if `pid` is still that process (start time):
+ * SIGTERM to its group, SIGKILL after `graceMs`. A recycled pid is never signalled.
+ */
+export async function stopLeftover(pid: number, procStart: string, graceMs: number): Promise<boolean> {
+  if (!isSameProcess(pid, procStart)) return false
+  signalGroup(pid, 'SIGTERM')
+  const deadline = Date.now() + graceMs
+  while (isRunningProcess(pid, procStart) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+  // The group was ours a moment ago; a group id cannot be reused while any member lives.
+  if (groupAlive(pid)) signalGroup(pid, 'SIGKILL')
+  return true
 }

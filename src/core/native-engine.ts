@@ -4,26 +4,67 @@ import type { ChunkListener } from '../logs/log-file.js'
 import { LogFiles } from '../logs/log-files.js'
 import type { Program } from '../schema/program.js'
 import { withPort } from './command-line.js'
-import type { LogPaths, ProcessEngine } from './engine.js'
-import { Instance, type InstanceSnapshot, type InstanceSpec } from './instance.js'
+import type { LiveInstanceRecord, LogPaths, ProcessEngine } from './engine.js'
+import { FifoPool } from '../system/fifo-pool.js'
+import { markerOf } from '../system/process-marker.js'
+import { Instance, type InstanceDeps, type InstanceSnapshot, type InstanceSpec, type ProcessRecord } from './instance.js'
 import { instancePorts, SINGLE } from './ports.js'
 
 export interface NativeEngineOptions {
   /** Default log folder: <data-dir>/logs. */
   readonly logDir: string
+  /** Where programs' output FIFOs live (private to the daemon). */
+  readonly pipeDir: string
+  /** Names this engine's processes in their environment (HOODY_DAEMON_PROCESS=<scope>/<id>/<port>). */
+  readonly scope: string
+  /** A process appeared or went away: the record of live processes is due for a write. */
+  readonly onLiveChange?: () => void
 }
+
 
 export class NativeEngine implements ProcessEngine {
   private readonly programs = new Map<string, Map<number, Instance>>()
   private readonly logDir: string
+  readonly scope: string
   private readonly logFiles = new LogFiles()
   private changes = 0
-  private readonly countChange = () => {
-    this.changes++
-  }
+  private readonly deps: InstanceDeps
 
   constructor(options: NativeEngineOptions) {
     this.logDir = options.logDir
+    this.scope = options.scope
+    const onLiveChange = options.onLiveChange ?? (() => undefined)
+    this.deps = {
+      logFiles: this.logFiles,
+      pipes: new FifoPool(options.pipeDir),
+      onChange: () => { this.changes++ },
+      onLiveChange,
+    }
+  }
+
+  /** Every live process of every instance, for the record the next daemon reads after a crash. */
+  liveRecords(): LiveInstanceRecord[] {
+    const records: LiveInstanceRecord[] = []
+    for (const [programId, instances] of this.programs) {
+      for (const [port, instance] of instances) {
+        const record = instance.record()
+        if (record !== null) records.push({ programId, port, ...record })
+      }
+    }
+    return records
+  }
+
+  /** Supervise a process of the previous run again; false when it is gone or cannot be followed. */
+  async adopt(programId: string, port: number, record: ProcessRecord): Promise<boolean> {
+    const instance = this.programs.get(programId)?.get(port)
+    return instance === undefined ? false : instance.adopt(record)
+  }
+
+  removeStalePipes(keep: ReadonlySet<string>): void {
+    for (const name of this.deps.pipes.names()) {
+      const path = this.deps.pipes.pathOf(name)
+      if (!keep.has(path)) this.deps.pipes.remove(path)
+    }
   }
 
   configure(program: Program): void {
@@ -34,7 +75,7 @@ export class NativeEngine implements ProcessEngine {
       const spec = this.specFor(program, port)
       const instance = existing.get(port)
       if (instance === undefined) {
-        next.set(port, new Instance(spec, this.logFiles, this.countChange))
+        next.set(port, new Instance(spec, this.deps))
       } else {
         instance.configure(spec)
         next.set(port, instance)
@@ -119,6 +160,7 @@ export class NativeEngine implements ProcessEngine {
     return {
       programId: program.id,
       port,
+      marker: markerOf(this.scope, program.id, port),
       command: sub(program.command),
       user: program.user,
       directory: sub(program.directory),

@@ -268,6 +268,12 @@ export class ProgramService implements DaemonCore {
   }
 
   /** Still there, enabled and marked boot (checked again just before a boot start). */
+  /** The program if it exists and may run (enabled): what a process of the last run may be adopted for. */
+  enabledProgram(id: string): Program | undefined {
+    const program = this.programs.get(id)
+    return program?.enabled === true ? program : undefined
+  }
+
   isBootable(id: string): boolean {
     const program = this.programs.get(id)
     return program !== undefined && program.enabled && program.boot && !this.shuttingDown

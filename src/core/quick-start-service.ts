@@ -10,9 +10,11 @@ import type { EphemeralRecord, QuickStartBody, QuickStartStatus } from '../schem
 import { parseCommand } from './command-line.js'
 import type { EphemeralRepository } from './contracts.js'
 import type { InstanceSnapshot, ProcessEngine } from './engine.js'
-import { signalGroup } from './kill.js'
+import { processRecordOf, stopUnrecorded } from './adoption.js'
+import { stopLeftover } from './kill.js'
 import { followLogs, readLogs, rotatedFiles, type ChunkSink, type LogSource, type StreamChoice } from './log-access.js'
-import { isSameProcess, processStartTime } from '../system/proc-identity.js'
+import type { StoredProcess } from '../schema/process-record.js'
+import { processStartTime } from '../system/proc-identity.js'
 import { LIVE_STATES } from './states.js'
 import { uptimeSeconds } from './status-view.js'
 import { findUser, isDaemonUser } from './users.js'
@@ -44,22 +46,57 @@ export class QuickStartService {
     this.repository = options.repository
   }
 
-  /** Kill what a previous run left behind (same pid and start time only), delete its logs and records. */
-  async cleanUpLeftovers(onCleaned: (record: EphemeralRecord, killed: boolean) => void = () => undefined): Promise<void> {
+  /**
+   * After a crash: quick-starts still running (same pid and start time, output FIFOs there) are
+   * adopted with what is left of their timeout; the rest of the previous run's quick-starts is
+   * stopped and cleaned up (logs and record), as a stop would have done.
+   */
+  async adoptLeftovers(processes: readonly StoredProcess[]): Promise<{ adopted: number; cleaned: number }> {
     const leftovers = await this.repository.load()
+    let adopted = 0
     await Promise.all(leftovers.map(async (record) => {
-      let killed = false
-      if (record.pid !== null && record.proc_start !== null && isSameProcess(record.pid, record.proc_start)) {
-        killed = true
-        signalGroup(record.pid, 'SIGTERM')
-        const deadline = Date.now() + LEFTOVER_GRACE_MS
-        while (isSameProcess(record.pid, record.proc_start) && Date.now() < deadline) await pause(50)
-        signalGroup(record.pid, 'SIGKILL')
+      const running = processes.find((p) => p.id === record.temporary_id && p.pid === record.pid)
+      if (running !== undefined && await this.adopt(record, running)) {
+        adopted++
+        return
       }
+      if (record.pid !== null && record.proc_start !== null) await stopLeftover(record.pid, record.proc_start, LEFTOVER_GRACE_MS)
       await removeLogs(record)
-      onCleaned(record, killed)
     }))
-    if (leftovers.length > 0) await this.repository.save([])
+    const adoptedPids = new Set([...this.entries.values()].map((entry) => entry.record.pid))
+    await stopUnrecorded(this.engine.scope, new Set([...adoptedPids].filter((pid): pid is number => pid !== null)))
+    const keep = [...this.entries.keys()].flatMap((id) => processes.filter((p) => p.id === id)).flatMap((p) => [p.stdout_pipe, p.stderr_pipe ?? p.stdout_pipe])
+    this.engine.removeStalePipes(new Set(keep))
+    await this.persist()
+    return { adopted, cleaned: leftovers.length - adopted }
+  }
+
+  private async adopt(record: EphemeralRecord, running: StoredProcess): Promise<boolean> {
+    const id = record.temporary_id
+    const program = { ...ephemeralProgram(id, record), created_at: record.started_at, updated_at: record.started_at }
+    this.engine.configure(program)
+    if (!await this.engine.adopt(id, 0, processRecordOf(running))) {
+      this.engine.forget(id)
+      return false
+    }
+    const entry: Entry = { record, program, timedOut: false, timer: null }
+    this.entries.set(id, entry)
+    const timeoutMs = record.timeout_seconds === null ? undefined : Math.max(0, record.timeout_seconds * 1000 - (Date.now() - Date.parse(record.started_at)))
+    this.watch(entry, timeoutMs)
+    return true
+  }
+
+  /** Stop at the timeout (if any); the timer goes once the process has exited on its own. */
+  private watch(entry: Entry, timeoutMs: number | undefined): void {
+    const id = entry.record.temporary_id
+    if (timeoutMs !== undefined) {
+      entry.timer = setTimeout(() => {
+        entry.timedOut = true
+        void this.engine.stop(id)
+      }, timeoutMs)
+    }
+    void this.engine.waitFor(id, undefined, (s) => !LIVE_STATES.includes(s.state), Number.POSITIVE_INFINITY)
+      .then(() => { if (entry.timer !== null) clearTimeout(entry.timer) })
   }
 
   async start(body: QuickStartBody): Promise<QuickStartResult> {
@@ -95,14 +132,7 @@ export class QuickStartService {
     record.proc_start = processStartTime(snapshot.pid)
     const entry: Entry = { record, program, timedOut: false, timer: null }
     this.entries.set(temporaryId, entry)
-    if (body.timeout_seconds !== undefined) {
-      entry.timer = setTimeout(() => {
-        entry.timedOut = true
-        void this.engine.stop(temporaryId)
-      }, body.timeout_seconds * 1000)
-    }
-    void this.engine.waitFor(temporaryId, undefined, (s) => !LIVE_STATES.includes(s.state), Number.POSITIVE_INFINITY)
-      .then(() => { if (entry.timer !== null) clearTimeout(entry.timer) })
+    this.watch(entry, body.timeout_seconds === undefined ? undefined : body.timeout_seconds * 1000)
     await this.persist()
     return { temporaryId, status: snapshot.state, pid: snapshot.pid }
   }
@@ -182,7 +212,7 @@ export class QuickStartService {
   }
 }
 
-function ephemeralProgram(id: string, body: QuickStartBody): Program {
+function ephemeralProgram(id: string, body: Pick<QuickStartBody, 'command' | 'name' | 'user' | 'directory' | 'environment'>): Program {
   const stamp = new Date().toISOString()
   return {
     ...PROGRAM_DEFAULTS,
@@ -210,4 +240,3 @@ async function removeLogs(record: EphemeralRecord): Promise<void> {
   await Promise.all(files.map((path) => rm(path, { force: true })))
 }
 
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))

@@ -13,15 +13,15 @@ export const CRASH_LOOP_BASE_MS = 1000
 /** …and never grows past this. */
 export const CRASH_LOOP_CAP_MS = 60_000
 
-/** Does autorestart ask for a new process after an exit with this status? */
-export function shouldRestart(autorestart: Autorestart, exitcodes: readonly number[], exitStatus: number): boolean {
+/** Does autorestart ask for a new process after an exit with this status (null: unknown, unexpected)? */
+export function shouldRestart(autorestart: Autorestart, exitcodes: readonly number[], exitStatus: number | null): boolean {
   switch (autorestart) {
     case 'true':
       return true
     case 'false':
       return false
     case 'unexpected':
-      return !exitcodes.includes(exitStatus)
+      return exitStatus === null || !exitcodes.includes(exitStatus)
   }
 }
 

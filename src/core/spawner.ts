@@ -3,10 +3,13 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { accessSync, constants, statSync } from 'node:fs'
 import { delimiter, isAbsolute, join, resolve } from 'node:path'
+import { MARKER_VARIABLE } from '../system/process-marker.js'
 import { parseCommand } from './command-line.js'
 import { daemonIsRoot, findUserSync, isDaemonUser, type SystemUser } from './users.js'
 
 export interface ProcessSpec {
+  /** HOODY_DAEMON_PROCESS of the process: finds it after a crash even if no record names it. */
+  readonly marker: string
   readonly command: string
   readonly user: string
   readonly directory: string
@@ -75,7 +78,7 @@ function buildEnvironment(spec: ProcessSpec, user: SystemUser | undefined): Reco
     env.USER = user.name
     env.LOGNAME = user.name
   }
-  return Object.assign(env, spec.environment)
+  return Object.assign(env, spec.environment, { [MARKER_VARIABLE]: spec.marker })
 }
 
 function workingDirectory(spec: ProcessSpec, user: SystemUser | undefined): string {
@@ -95,7 +98,7 @@ function workingDirectory(spec: ProcessSpec, user: SystemUser | undefined): stri
  * Spawn synchronously: either a child exists when this returns, or the reason it cannot.
  * The child leads its own session/process group (detached), so stop can signal -pgid.
  */
-export function spawnProcess(spec: ProcessSpec): SpawnOutcome {
+export function spawnProcess(spec: ProcessSpec, output: { stdout: number; stderr: number }): SpawnOutcome {
   try {
     const user = resolveUser(spec.user)
     const cwd = workingDirectory(spec, user)
@@ -113,7 +116,7 @@ export function spawnProcess(spec: ProcessSpec): SpawnOutcome {
       cwd,
       env,
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', output.stdout, output.stderr],
     })
     if (child.pid === undefined) {
       // libuv reports exec errors through an 'error' event; keep it from becoming an uncaught one.

@@ -16,15 +16,18 @@ export type MachineEvent =
   | { type: 'spawned' }
   | { type: 'startsecs_elapsed' }
   | { type: 'spawn_failed'; reason: string }
-  | { type: 'exited'; exitStatus: number; ranMs: number }
+  /** exitStatus is null when it cannot be known (a process adopted from a previous run). */
+  | { type: 'exited'; exitStatus: number | null; ranMs: number }
   | { type: 'backoff_elapsed' }
   | { type: 'restart_due' }
   | { type: 'stopwait_elapsed' }
   | { type: 'lost' }
+  /** A process of the previous run, still alive, is supervised again. */
+  | { type: 'adopted' }
 
 export type EventType = MachineEvent['type']
 export const EVENT_TYPES: readonly EventType[] = [
-  'start', 'stop', 'spawned', 'startsecs_elapsed', 'spawn_failed', 'exited', 'backoff_elapsed', 'restart_due', 'stopwait_elapsed', 'lost',
+  'start', 'stop', 'spawned', 'startsecs_elapsed', 'spawn_failed', 'exited', 'backoff_elapsed', 'restart_due', 'stopwait_elapsed', 'lost', 'adopted',
 ]
 
 export type TimerName = 'startsecs' | 'backoff' | 'restart' | 'stopwait'
@@ -58,7 +61,7 @@ export interface Outcome {
   readonly crashes?: number
   /** A new spawn error (string), cleared (null) or unchanged (undefined). */
   readonly spawnError?: string | null
-  readonly exitStatus?: number
+  readonly exitStatus?: number | null
 }
 
 type Rule<E extends EventType> = (ctx: MachineContext, event: Extract<MachineEvent, { type: E }>) => Outcome
@@ -85,7 +88,7 @@ const beginStop: Rule<'stop'> = (ctx) => ({
 })
 
 // STARTING -> BACKOFF / FATAL: the attempt failed before startsecs.
-function failedStart(ctx: MachineContext, reason: string, exitStatus?: number): Outcome {
+function failedStart(ctx: MachineContext, reason: string, exitStatus?: number | null): Outcome {
   const failures = ctx.failures + 1
   const base = { failures, spawnError: reason, ...(exitStatus === undefined ? {} : { exitStatus }) }
   if (failures > ctx.startretries) {
@@ -108,6 +111,8 @@ export const TRANSITIONS: { readonly [S in ProcessState]: StateRules } = {
     start: freshStart,
     stop: () => stay('STOPPED'),
     lost,
+    // STOPPED -> RUNNING: the daemon restarted and found this instance's process still alive.
+    adopted: () => ({ state: 'RUNNING', effects: [], failures: 0, crashes: 0, spawnError: null, exitStatus: null }),
   },
   EXITED: {
     start: freshStart,
@@ -139,7 +144,7 @@ export const TRANSITIONS: { readonly [S in ProcessState]: StateRules } = {
     spawn_failed: (ctx, event) => failedStart(ctx, event.reason),
     exited: (ctx, event) => failedStart(
       ctx,
-      `exited with status ${event.exitStatus} before startsecs (${ctx.startsecs} s)`,
+      `exited with status ${event.exitStatus ?? 'unknown'} before startsecs (${ctx.startsecs} s)`,
       event.exitStatus,
     ),
     lost,

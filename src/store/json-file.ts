@@ -30,6 +30,11 @@ export class JsonFile {
     }
   }
 
+  /** Persist whatever `current` returns when the write happens (for state that changes often). */
+  writeLatest(current: () => unknown): Promise<void> {
+    return this.writer.save(() => `${JSON.stringify(current(), null, 2)}\n`)
+  }
+
   /** Persist `value` (serialised only if this state is the one that gets written). */
   write(value: unknown): Promise<void> {
     return this.writer.save(() => `${JSON.stringify(value, null, 2)}\n`)

@@ -2,7 +2,7 @@
 // time, so a stale file left by a crash (or a recycled pid) never blocks a new start.
 import { readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
-import { processStartTime as startTimeOf } from '../system/proc-identity.js'
+import { isRunningProcess, processStartTime as startTimeOf } from '../system/proc-identity.js'
 import { writeFileAtomic } from './atomic-write.js'
 
 export class DataDirLockedError extends Error {
@@ -16,7 +16,8 @@ export async function acquirePidLock(path: string): Promise<{ release: () => Pro
   } catch {
     holder = undefined
   }
-  if (holder !== undefined && typeof holder.pid === 'number' && holder.pid !== process.pid && typeof holder.start === 'string' && startTimeOf(holder.pid) === holder.start) {
+  if (holder !== undefined && typeof holder.pid === 'number' && holder.pid !== process.pid && typeof holder.start === 'string' && isRunningProcess(holder.pid, holder.start)) {
+    // A zombie is a daemon that died and was not reaped yet (a test harness, a shell): not a holder.
     throw new DataDirLockedError(`another hoody-daemon (pid ${holder.pid}) is using this data dir (${path}); stop it or choose another --data-dir`)
   }
   await writeFileAtomic(path, `${JSON.stringify({ pid: process.pid, start: startTimeOf(process.pid) })}\n`, 0o600)

@@ -2,15 +2,26 @@
 // for ours (field 22 of /proc/<pid>/stat, in clock ticks since boot).
 import { readFileSync } from 'node:fs'
 
-export function processStartTime(pid: number): string | null {
+/** Fields after the command name of /proc/<pid>/stat (index 0 is the state), or null when gone. */
+function statFields(pid: number): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     // The command name may hold spaces and parentheses: count fields after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return fields[19] ?? null
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   } catch {
     return null
   }
+}
+
+export function processStartTime(pid: number): string | null {
+  return statFields(pid)?.[19] ?? null
+}
+
+/** Is `pid` still the process that had start time `startTime`, and not a zombie waiting to be reaped? */
+export function isRunningProcess(pid: number, startTime: string): boolean {
+  const fields = statFields(pid)
+  if (fields === null || fields[19] !== startTime) return false
+  return fields[0] !== 'Z' && fields[0] !== 'X'
 }
 
 /** Is `pid` still the very process that had start time `startTime`? */

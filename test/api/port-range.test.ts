@@ -1,33 +1,13 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
+import { createServer } from 'node:net'
 import { describe, test } from 'node:test'
 import { cleanup } from '../helpers/cleanup.js'
 import { startDaemon, tempDir, waitForStatus } from '../helpers/daemon.js'
+import { freePorts } from '../helpers/ports.js'
 import { isAlive, procEnviron } from '../helpers/proc.js'
 import { waitFor } from '../helpers/wait.js'
-
-/** A free block of `count` consecutive ports, found by binding them. */
-async function freePorts(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const start = 20000 + Math.floor(Math.random() * 30000)
-    const servers = []
-    let ok = true
-    for (let port = start; port < start + count; port++) {
-      const server = createServer()
-      const bound = await new Promise<boolean>((resolve) => {
-        server.once('error', () => { resolve(false) })
-        server.listen(port, '127.0.0.1', () => { resolve(true) })
-      })
-      if (!bound) { ok = false; break }
-      servers.push(server)
-    }
-    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))))
-    if (ok) return start
-  }
-  throw new Error('no free port block')
-}
 
 const listener = (extra = '') => `node -e "require('net').createServer().listen(Number(process.argv[1]), '127.0.0.1'); console.log('up ' + process.argv[1])${extra}" {{PORT}}`
 

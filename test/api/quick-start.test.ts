@@ -109,23 +109,38 @@ describe('quick-start', () => {
     assert.equal((await daemon.post('/quick-start/eph-000000000000/stop')).status, 404)
   })
 
-  test('leftovers of a daemon killed with SIGKILL are cleaned up at the next start', async (t) => {
+  test('after a SIGKILL of the daemon, running quick-starts are adopted and finished ones cleaned up', async (t) => {
     const dataDir = tempDir(t)
     const first = await startDaemon(t, { dataDir })
-    // Quiet jobs: they would not notice the daemon's death through a broken pipe.
     const jobs = await Promise.all([1, 2].map(async () => (await first.post('/quick-start', { command: 'sleep 1000' })).body))
+    const timed = (await first.post('/quick-start', { command: 'sleep 1000', timeout_seconds: 4 })).body
     const done = (await first.post('/quick-start', { command: 'true' })).body
     await waitFor(async () => (await first.get(`/quick-start/${done.temporary_id}/status`)).body.status === 'EXITED')
-    for (const job of jobs) cleanup(t, () => { killQuietly(job.pid) })
+    for (const job of [...jobs, timed]) cleanup(t, () => { killQuietly(job.pid) })
     first.child.kill('SIGKILL')
     await exitOf(first.child)
     for (const job of jobs) assert.ok(isAlive(job.pid), 'still running after the daemon died')
 
     const second = await startDaemon(t, { dataDir })
-    for (const job of jobs) assert.equal(isAlive(job.pid), false, `leftover ${job.pid} killed`)
-    assert.deepEqual((await second.get('/quick-start')).body, [])
-    for (const job of [...jobs, done]) assert.equal(existsSync(join(dataDir, 'logs', `${job.temporary_id}.stdout.log`)), false)
-    assert.deepEqual(JSON.parse(readFileSync(join(dataDir, 'ephemeral.json'), 'utf8')), [])
+    const listed = (await second.get('/quick-start')).body as { temporary_id: string; pid: number; status: string }[]
+    for (const job of jobs) {
+      const entry = listed.find((q) => q.temporary_id === job.temporary_id)
+      assert.deepEqual({ pid: entry?.pid, status: entry?.status }, { pid: job.pid, status: 'RUNNING' }, 'adopted with its pid')
+    }
+    assert.equal(listed.some((q) => q.temporary_id === done.temporary_id), false, 'a finished one is cleaned up')
+    assert.equal(existsSync(join(dataDir, 'logs', `${done.temporary_id}.stdout.log`)), false)
+    // What is left of the timeout still applies to an adopted quick-start.
+    const stopped = await waitFor(async () => {
+      const status = (await second.get(`/quick-start/${timed.temporary_id}/status`)).body
+      return status.status === 'RUNNING' ? undefined : status
+    }, { timeoutMs: 10_000 })
+    assert.equal(stopped.timed_out, true)
+    assert.equal(isAlive(timed.pid), false)
+    // Stopping an adopted one kills it and cleans up like any stop.
+    const [job] = jobs
+    assert.equal((await second.post(`/quick-start/${job.temporary_id}/stop`)).status, 200)
+    assert.equal(isAlive(job.pid), false)
+    assert.equal(existsSync(join(dataDir, 'logs', `${job.temporary_id}.stdout.log`)), false)
   })
 
   test('a recycled pid is never killed: the start time must match', async (t) => {

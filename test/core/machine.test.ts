@@ -16,7 +16,7 @@ function eventOf(type: EventType): MachineEvent {
 
 // Every (state, event) pair: the expected next state, or 'illegal'.
 const EXPECTED: Record<ProcessState, Partial<Record<EventType, ProcessState | 'deferred'>>> = {
-  STOPPED: { start: 'STARTING', stop: 'STOPPED', lost: 'UNKNOWN' },
+  STOPPED: { start: 'STARTING', stop: 'STOPPED', lost: 'UNKNOWN', adopted: 'RUNNING' },
   EXITED: { start: 'STARTING', stop: 'EXITED', restart_due: 'STARTING', lost: 'UNKNOWN' },
   FATAL: { start: 'STARTING', stop: 'FATAL', lost: 'UNKNOWN' },
   UNKNOWN: { start: 'STARTING', stop: 'STOPPED', lost: 'UNKNOWN' },

@@ -10,6 +10,9 @@ test('shouldRestart follows autorestart and exitcodes', () => {
     [['unexpected', [0], 1], true],
     [['unexpected', [0, 2], 2], false],
     [['unexpected', [], 0], true],
+    // An adopted process's exit status cannot be known: unexpected.
+    [['unexpected', [0], null], true],
+    [['false', [0], null], false],
   ]
   for (const [args, expected] of rows) assert.equal(shouldRestart(...args), expected, JSON.stringify(args))
 })
