@@ -16,6 +16,7 @@ import { EphemeralStore } from './store/ephemeral-store.js'
 import { acquirePidLock } from './store/pid-lock.js'
 import { ProcessRecordStore } from './store/process-records.js'
 import { ProgramsStore } from './store/programs-store.js'
+import { startZombieReaper } from './system/zombie-reaper.js'
 import { loadTls } from './tls.js'
 import { VERSION } from './version.js'
 
@@ -80,6 +81,9 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     app.log.warn({ path, mode_was: from.toString(8), mode: to.toString(8) }, `tightened the mode of ${path} from ${from.toString(8)} to ${to.toString(8)}: others could read the daemon's secrets`)
   }
   for (const warning of [...dataDir.warnings, ...(tls?.warnings ?? [])]) app.log.warn(warning)
+  // As a container's PID 1 the daemon is every orphan's parent: it must reap them.
+  const reaper = await startZombieReaper()
+  if (reaper !== undefined) app.log.info('running as PID 1: orphaned processes are reaped by the daemon')
   recordProblem.report = (file, error) => { app.log.error({ err: error }, `cannot write the record of live processes (${file})`) }
 
   // Processes of a previous run that ended without stopping them (a crash, SIGKILL, OOM) are
@@ -117,6 +121,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     bootAbort.abort()
     await shutdown(service)
     await booted
+    reaper?.stop()
     await lock.release()
     throw error
   }
@@ -134,6 +139,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
       const closed = app.close()
       await Promise.all([shutdown(service), quickStart.shutdown()])
       await Promise.all([closed, booted, programsSide.recorder.flush(), quickStartSide.recorder.flush()])
+      reaper?.stop()
       await lock.release()
     },
   }
