@@ -6,7 +6,9 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp, LOG_REDACT_PATHS } from './api/app.js'
 import { adoptPrevious, ProcessRecorder, storedProcesses } from './core/adoption.js'
 import { boot, shutdown } from './core/boot.js'
+import type { ProcessEngine } from './core/engine.js'
 import { NativeEngine } from './core/native-engine.js'
+import { SupervisordEngine } from './core/supervisord/supervisord-engine.js'
 import { ProgramService } from './core/program-service.js'
 import { QuickStartService } from './core/quick-start-service.js'
 import type { DaemonConfig } from './config.js'
@@ -54,7 +56,26 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
   const recordProblem = { report: (file: string, error: unknown) => { process.stderr.write(`hoody-daemon: cannot write ${file}: ${String(error)}\n`) } }
   const programsSide = recordedEngine(config.dataDir, logDir, 'programs', 'processes.json', recordProblem)
   const quickStartSide = recordedEngine(config.dataDir, logDir, 'quick-start', 'quick-start-processes.json', recordProblem)
-  const { engine } = programsSide
+  // With --engine supervisord the programs run under a private supervisord; the native engine
+  // of the programs side then only cleans up what a native run may have left (see adoption below).
+  const engineLog = { write: (level: 'info' | 'warn' | 'error', message: string) => { process.stderr.write(`hoody-daemon: ${level}: ${message}\n`) } }
+  let supervisord: SupervisordEngine | undefined
+  let reconnected = false
+  if (config.engine === 'supervisord') {
+    supervisord = new SupervisordEngine({
+      dir: join(config.dataDir, 'supervisord'),
+      logDir,
+      scope: `${createHash('sha256').update(config.dataDir).digest('hex').slice(0, 16)}.supervisord`,
+      log: (level, message) => { engineLog.write(level, message) },
+    })
+    try {
+      reconnected = (await supervisord.open()) === 'reconnected'
+    } catch (error) {
+      await lock.release()
+      throw error
+    }
+  }
+  const engine: ProcessEngine = supervisord ?? programsSide.engine
   let service: ProgramService
   try {
     const stored = await store.load()
@@ -63,7 +84,10 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     // A bad defaults file is an error at start, even when programs.json already exists.
     await service.checkDefaults()
     if (stored === null && defaults !== undefined) await service.loadDefaults()
+    // Every program is configured: supervisord may now load them (and drop programs removed meanwhile).
+    await supervisord?.activate()
   } catch (error) {
+    await supervisord?.close()
     await lock.release()
     throw error
   }
@@ -85,6 +109,8 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
   const reaper = await startZombieReaper()
   if (reaper !== undefined) app.log.info('running as PID 1: orphaned processes are reaped by the daemon')
   recordProblem.report = (file, error) => { app.log.error({ err: error }, `cannot write the record of live processes (${file})`) }
+  engineLog.write = (level, message) => { app.log[level]({ engine: 'supervisord' }, message) }
+  if (reconnected) app.log.warn({ engine: 'supervisord' }, 'the last run did not shut its supervisord down: reconnected to it, its programs go on running')
 
   // Processes of a previous run that ended without stopping them (a crash, SIGKILL, OOM) are
   // supervised again; see docs/RELIABILITY.md.
@@ -92,7 +118,10 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     app.log.error({ err: error }, 'the record of the last run\'s processes is unreadable: its processes, if any, are not adopted')
     return []
   })))
-  const adoption = await adoptPrevious({ engine, records: previous ?? [], programOf: (id) => service.enabledProgram(id) })
+  // Adoption is the native engine's: with supervisord, the native records (of an earlier native
+  // run) are stopped and restarted under supervisord, and supervisord's own programs were
+  // adopted by reconnecting to it (SupervisordEngine.open).
+  const adoption = await adoptPrevious({ engine: programsSide.engine, records: previous ?? [], programOf: (id) => service.enabledProgram(id) })
   const quickStarts = await quickStart.adoptLeftovers(previousQuickStarts ?? [])
   await Promise.all([programsSide.recorder.flush(), quickStartSide.recorder.flush()])
   if (adoption.adopted.length + adoption.stopped.length + adoption.restart.length + quickStarts.adopted > 0) {
@@ -114,13 +143,15 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
   })
 
   try {
-    await app.listen({ host: config.host, port: config.port })
+    // A deployment script may open hundreds of connections at once; Node's default backlog is 511.
+    await app.listen({ host: config.host, port: config.port, backlog: 4096 })
   } catch (error) {
     // Nothing we booted may outlive a daemon that never came up.
     closing = true
     bootAbort.abort()
     await shutdown(service)
     await booted
+    await supervisord?.close()
     reaper?.stop()
     await lock.release()
     throw error
@@ -139,6 +170,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
       const closed = app.close()
       await Promise.all([shutdown(service), quickStart.shutdown()])
       await Promise.all([closed, booted, programsSide.recorder.flush(), quickStartSide.recorder.flush()])
+      await supervisord?.close()
       reaper?.stop()
       await lock.release()
     },

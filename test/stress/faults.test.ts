@@ -28,6 +28,12 @@ function sleepers(): Map<string, number[]> {
   return found
 }
 
+async function inBatches<T, R>(items: readonly T[], size: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = []
+  for (let i = 0; i < items.length; i += size) results.push(...await Promise.all(items.slice(i, i + size).map((item, j) => work(item, i + j))))
+  return results
+}
+
 describe('stress: faults', () => {
   test(`SIGKILL during config writes, ${KILLS} times`, { timeout: 30 * 60_000 }, async (t) => {
     const result = await killDuringConfigWrites(t, tempDir(t), KILLS)
@@ -38,8 +44,9 @@ describe('stress: faults', () => {
     const daemon = await startDaemon(t)
     const ids = Array.from({ length: PROGRAMS }, (_, i) => `p${i}`)
     const argOf = (i: number) => String(9_000_000 + i)
-    await Promise.all(ids.map((id, i) => daemon.add({ name: id, command: `sleep ${argOf(i)}`, startsecs: 0 })))
-    const started = await Promise.all(ids.map((id) => daemon.post(`/programs/${id}/start`)))
+    // 100 clients at a time (each request is its own connection here).
+    await inBatches(ids, 100, (id, i) => daemon.add({ name: id, command: `sleep ${argOf(i)}`, startsecs: 0 }))
+    const started = await inBatches(ids, 100, (id) => daemon.post(`/programs/${id}/start`))
     assert.deepEqual(started.filter((r) => r.status !== 200).map((r) => JSON.stringify(r.body)), [], 'every start answered 200')
     const running = await waitFor(async () => {
       const list = (await daemon.get('/status')).body as { id: string; status: string; pid: number }[]
