@@ -12,7 +12,12 @@ export interface DaemonConfig {
   readonly logLevel: string
   /** Serve HTTPS with this certificate (PEM, may hold the chain) and private key (PEM). */
   readonly tls?: TlsFiles | undefined
+  /** Who supervises the programs: the daemon itself, or a private supervisord it drives. */
+  readonly engine?: EngineName
 }
+
+export const ENGINES = ['native', 'supervisord'] as const
+export type EngineName = (typeof ENGINES)[number]
 
 export interface TlsFiles {
   readonly certFile: string
@@ -49,6 +54,7 @@ export const SERVE_OPTIONS = {
   'log-level': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
+  engine: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -81,9 +87,12 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     const [given, missing] = certFile === undefined ? ['--tls-key', '--tls-cert (HOODY_DAEMON_TLS_CERT)'] : ['--tls-cert', '--tls-key (HOODY_DAEMON_TLS_KEY)']
     throw new ConfigError(`${given} needs ${missing} too: HTTPS takes both a certificate and its private key`)
   }
+  const engine = pick(values.engine, 'HOODY_DAEMON_ENGINE') ?? 'native'
+  if (!(ENGINES as readonly string[]).includes(engine)) throw new ConfigError(`--engine '${engine}' is not an engine; use ${ENGINES.join(' or ')}`)
   return {
     host,
     port: Number(portText),
+    engine: engine as EngineName,
     dataDir: resolve(pick(values['data-dir'], 'HOODY_DAEMON_DATA_DIR') ?? defaultDataDir(env)),
     token,
     defaultsFile: defaultsFile === undefined ? undefined : resolve(defaultsFile),
@@ -108,6 +117,8 @@ Options (each mirrors an environment variable; the flag wins):
   --log-level LEVEL   HOODY_DAEMON_LOG_LEVEL  fatal|error|warn|info|debug|trace|silent (default info)
   --tls-cert FILE     HOODY_DAEMON_TLS_CERT   serve HTTPS with this PEM certificate (chain)
   --tls-key FILE      HOODY_DAEMON_TLS_KEY    ... and this PEM private key (both or neither)
+  --engine NAME       HOODY_DAEMON_ENGINE     native (default) or supervisord: run programs under
+                                              a private supervisord (docs/engines.md)
   -h, --help          show this help
 
 Prefer HOODY_DAEMON_TOKEN to --token: a flag is visible to every user in ps.

@@ -1,6 +1,6 @@
 // Start the real daemon binary on port 0 with a temp data dir, and talk to it over HTTP.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
@@ -49,10 +49,13 @@ export function tempDir(t: TestContext, prefix = 'hoody-test-'): string {
   return dir
 }
 
+/** The engine the API suite runs on: HOODY_TEST_ENGINE=supervisord runs it against supervisord. */
+export const TEST_ENGINE = process.env.HOODY_TEST_ENGINE ?? 'native'
+
 export function spawnDaemon(args: string[], env: Record<string, string | undefined> = {}): ChildProcess {
   // The bin itself, as users run it: its shebang carries the daemon's V8 flags.
   return spawn(BIN, args, {
-    env: { ...process.env, HOODY_DAEMON_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, HOODY_DAEMON_LOG_LEVEL: 'warn', HOODY_DAEMON_ENGINE: TEST_ENGINE, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
 }
@@ -77,6 +80,8 @@ export async function startDaemon(t: TestContext, options: StartOptions = {}): P
     clearTimeout(timer)
     return code
   }
+  // Runs after the daemon stopped: a supervisord it left (the daemon was SIGKILLed) goes too.
+  cleanup(t, () => stopPrivateSupervisord(dataDir))
   cleanup(t, () => stop())
   const url = await waitFor(() => {
     if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}: ${err}`)
@@ -127,4 +132,36 @@ export async function waitForStatus(daemon: DaemonHandle, id: string, status: st
     const reply = await daemon.get(`/status/${id}`)
     return wanted.includes(reply.body.status) ? reply.body : undefined
   }, { timeoutMs, message: `${id} to reach ${wanted.join('|')}` })
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]
+    return state !== 'Z' && state !== 'X'
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Stop the supervisord of a data dir (--engine supervisord) if one still runs: only the pid of
+ * its pidfile, and only when its command line names this data dir's config. SIGTERM makes it
+ * stop its programs; SIGKILL to its process group after 15 s.
+ */
+export async function stopPrivateSupervisord(dataDir: string): Promise<void> {
+  const config = join(dataDir, 'supervisord', 'supervisord.conf')
+  let pid: number
+  try {
+    pid = Number(readFileSync(join(dataDir, 'supervisord', 'supervisord.pid'), 'utf8').trim())
+    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(config)) return
+  } catch {
+    return
+  }
+  try { process.kill(pid, 'SIGTERM') } catch { return }
+  const deadline = Date.now() + 15_000
+  while (processAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+  if (processAlive(pid)) {
+    try { process.kill(-pid, 'SIGKILL') } catch { /* gone */ }
+  }
 }

@@ -1,0 +1,114 @@
+// Why a supervisord start attempt failed, in the native engine's words. supervisord only says
+// "Exited too quickly" for most failures (our wrapper, /usr/bin/env, fails after the fork), so the
+// reason is found again by checking what the native spawner checks before it forks.
+import { accessSync, constants as fsConstants, openSync, closeSync, fstatSync, readSync, statSync } from 'node:fs'
+import { constants } from 'node:os'
+import { delimiter, isAbsolute, join, resolve } from 'node:path'
+import { portHolder } from '../port-check.js'
+import { daemonIsRoot, findUserSync, isDaemonUser } from '../users.js'
+
+export interface AttemptInputs {
+  readonly user: string
+  /** The working directory the wrapper changes to. */
+  readonly directory: string
+  /** What the wrapper executes, and the PATH it searches. */
+  readonly file: string
+  readonly path: string | undefined
+  /** 0 for a single-instance program. */
+  readonly port: number
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false
+    accessSync(path, fsConstants.X_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function directoryProblem(directory: string): string | undefined {
+  try {
+    if (!statSync(directory).isDirectory()) return `directory '${directory}' is not a directory`
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    return code === 'ENOENT' ? `directory '${directory}' does not exist` : `directory '${directory}' cannot be used: ${code ?? String(error)}`
+  }
+  return undefined
+}
+
+function executableProblem(file: string, cwd: string, path: string | undefined): string | undefined {
+  if (file.includes('/')) {
+    return isExecutableFile(isAbsolute(file) ? file : resolve(cwd, file)) ? undefined : `executable '${file}' not found or not executable`
+  }
+  for (const dir of (path ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
+    if (dir !== '' && isExecutableFile(join(resolve(cwd, dir), file))) return undefined
+  }
+  return `executable '${file}' not found in PATH`
+}
+
+/** What would stop an attempt before the program runs (the native spawner's checks), if anything. */
+export function attemptProblem(inputs: AttemptInputs): string | undefined {
+  if (!isDaemonUser(inputs.user)) {
+    if (findUserSync(inputs.user) === undefined) return `user '${inputs.user}' does not exist on this system`
+    if (!daemonIsRoot()) return `cannot run as user '${inputs.user}': the daemon is not running as root`
+  }
+  const directory = directoryProblem(inputs.directory)
+  if (directory !== undefined) return directory
+  const executable = executableProblem(inputs.file, inputs.directory, inputs.path)
+  if (executable !== undefined) return executable
+  if (inputs.port !== 0) {
+    const holder = portHolder(inputs.port)
+    if (holder !== undefined) return `port ${inputs.port} is already in use${holder === '' ? '' : ` by ${holder}`}`
+  }
+  return undefined
+}
+
+/**
+ * The spawn_error of an instance supervisord reports in BACKOFF or FATAL. `spawnerr` is
+ * supervisord's own reason; "Exited too quickly" is replaced by what our checks find, or by the
+ * native engine's "exited with status N before startsecs".
+ */
+export function spawnErrorOf(spawnerr: string, inputs: AttemptInputs, exitStatus: number | null, startsecs: number): string {
+  if (spawnerr !== '' && !spawnerr.startsWith('Exited too quickly')) {
+    const missing = /^can't find command '(.*)'$/.exec(spawnerr)
+    if (missing !== null) return `executable '${missing[1] ?? ''}' not found in PATH`
+    return spawnerr
+  }
+  return attemptProblem(inputs) ?? `exited with status ${exitStatus ?? 'unknown'} before startsecs (${startsecs} s)`
+}
+
+const LOG_TAIL_BYTES = 256 * 1024
+
+/**
+ * The status of the last exit of `name`, from supervisord's main log ("exited: NAME (exit status
+ * 1; …)", "stopped: NAME (terminated by SIGTERM)"): XML-RPC forgets it at the next spawn, and
+ * reports a signal as -1. A signal becomes 128 + its number, as in the native engine; null when
+ * the log does not say.
+ */
+export function exitStatusFromLog(logfile: string, name: string): number | null {
+  let text: string
+  try {
+    const fd = openSync(logfile, 'r')
+    try {
+      const size = fstatSync(fd).size
+      const length = Math.min(size, LOG_TAIL_BYTES)
+      const buffer = Buffer.alloc(length)
+      readSync(fd, buffer, 0, length, size - length)
+      text = buffer.toString('utf8')
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    return null
+  }
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const pattern = new RegExp(`(?:exited|stopped): ${escaped} \\((?:exit status (\\d+)|terminated by (SIG[A-Z0-9]+))`, 'g')
+  let last: RegExpMatchArray | undefined
+  for (const match of text.matchAll(pattern)) last = match
+  if (last === undefined) return null
+  if (last[1] !== undefined) return Number(last[1])
+  const number = constants.signals[last[2] as NodeJS.Signals] as number | undefined
+  return number === undefined ? null : 128 + number
+}

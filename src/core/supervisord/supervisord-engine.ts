@@ -1,0 +1,549 @@
+// The supervisord engine: the same ProcessEngine contract as the native one, carried out by a
+// private supervisord over XML-RPC on its unix socket. One [program:x] section per instance;
+// states are polled (getAllProcessInfo) into snapshots; logs are the files supervisord writes.
+import { readdirSync, unlinkSync } from 'node:fs'
+import { join } from 'node:path'
+import { EngineError } from '../../errors.js'
+import type { Program } from '../../schema/program.js'
+import { stopUnrecorded } from '../adoption.js'
+import type { InstanceSnapshot, LiveInstanceRecord, LogPaths, ProcessEngine, ProcessRecord } from '../engine.js'
+import { groupAlive, signalGroup } from '../kill.js'
+import { KeyedLock } from '../keyed-lock.js'
+import { instancePorts } from '../ports.js'
+import { PROCESS_STATES, type ProcessState } from '../states.js'
+import { renderSection, sectionFile, writeAtomic } from './config-writer.js'
+import { LogFollower } from './log-follower.js'
+import { defaultLogPaths } from './log-paths.js'
+import { planInstance, sectionName, type InstancePlan } from './program-section.js'
+import { attemptProblem, exitStatusFromLog, spawnErrorOf } from './spawn-reason.js'
+import { findSupervisord, SupervisordProcess } from './supervisord-process.js'
+import { FAULTS, XmlRpcFault } from './xmlrpc-client.js'
+
+/** Poll supervisord this often while something waits or moves, and this often otherwise. */
+const FAST_POLL_MS = 100
+const SLOW_POLL_MS = 250
+/** After supervisord died: wait this long before the first restart, doubling up to the cap. */
+const RESTART_BASE_MS = 1000
+const RESTART_CAP_MS = 30_000
+const GROUP_POLL_MS = 20
+
+/** The fields of supervisor.getProcessInfo the engine reads. */
+interface ProcessInfo {
+  readonly name: string
+  readonly group: string
+  readonly statename: string
+  readonly pid: number
+  readonly start: number
+  readonly stop: number
+  readonly exitstatus: number
+  readonly spawnerr: string
+}
+
+interface Slot {
+  readonly programId: string
+  readonly port: number
+  readonly name: string
+  program: Program
+  plan: InstancePlan
+  /** The section text on disk ('' = no file). */
+  written: string
+  info: ProcessInfo | null
+  /** FATAL decided here (the instance could not be given to supervisord). */
+  refused: boolean
+  exitStatus: number | null
+  spawnError: string | null
+  /** `stop` of the last exit seen, to read a signal's number once per exit. */
+  seenStop: number
+  /** A start was asked and is not answered yet: shown as STARTING (as the native engine does at once). */
+  starting: boolean
+}
+
+export interface SupervisordEngineOptions {
+  /** <data-dir>/supervisord: config, include dir, socket, pidfile, supervisord's logs. */
+  readonly dir: string
+  /** Default log folder: <data-dir>/logs. */
+  readonly logDir: string
+  /** Names this engine's processes in their environment (HOODY_DAEMON_PROCESS=<scope>/<id>/<port>). */
+  readonly scope: string
+  /** The supervisord binary; found on PATH when not given. */
+  readonly binary?: string
+  readonly log: (level: 'info' | 'warn' | 'error', message: string) => void
+}
+
+const isState = (name: string): name is ProcessState => (PROCESS_STATES as readonly string[]).includes(name)
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const target = (name: string) => `${name}:${name}`
+
+export class SupervisordEngine implements ProcessEngine {
+  readonly scope: string
+  private readonly options: SupervisordEngineOptions
+  private readonly sv: SupervisordProcess
+  private binary = ''
+  private readonly programs = new Map<string, Map<number, Slot>>()
+  private readonly byName = new Map<string, Slot>()
+  private readonly locks = new KeyedLock()
+  private readonly follower = new LogFollower()
+  private readonly listeners = new Set<() => void>()
+  private changes = 0
+  /** Configuration work runs one step at a time, in order. */
+  private configChain: Promise<void> = Promise.resolve()
+  private syncQueued: Promise<void> | null = null
+  private activated = false
+  private up = false
+  private closed = false
+  /** Why supervisord cannot be used now (health), or null. */
+  private problem: string | null = null
+  private unanswered: string | null = null
+  private configProblem: string | null = null
+  private restartDelay = RESTART_BASE_MS
+  private pollTimer: NodeJS.Timeout | null = null
+  private pollDue = 0
+
+  constructor(options: SupervisordEngineOptions) {
+    this.options = options
+    this.scope = options.scope
+    this.sv = new SupervisordProcess({
+      dir: options.dir,
+      identifier: `hoody-daemon:${options.scope}`,
+      onExit: (reason) => { this.onSupervisordExit(reason) },
+    })
+  }
+
+  /** Start our supervisord, or reconnect to the one that outlived the previous daemon. */
+  async open(): Promise<'started' | 'reconnected'> {
+    const binary = this.options.binary ?? findSupervisord()
+    if (binary === undefined) {
+      throw new EngineError('--engine supervisord: supervisord was not found on PATH; install it (Debian/Ubuntu: apt-get install supervisor) or use --engine native')
+    }
+    this.binary = binary
+    const how = await this.sv.open(binary, () => this.stopOrphans())
+    this.up = true
+    this.schedulePoll(0)
+    return how
+  }
+
+  /** From now on configuration changes reach supervisord; the first sync removes programs gone meanwhile. */
+  activate(): Promise<void> {
+    this.activated = true
+    return this.scheduleSync()
+  }
+
+  /** Stop polling and shut our supervisord down (it stops whatever still runs). */
+  async close(): Promise<void> {
+    this.closed = true
+    if (this.pollTimer !== null) clearTimeout(this.pollTimer)
+    this.follower.close()
+    await this.configChain
+    await this.sv.shutdown()
+  }
+
+  configure(program: Program): void {
+    this.changes++
+    const existing = this.programs.get(program.id) ?? new Map<number, Slot>()
+    const next = new Map<number, Slot>()
+    for (const port of instancePorts(program.port_range)) {
+      const plan = planInstance(program, port, { scope: this.scope, logs: this.logPaths(program, port) })
+      const slot = existing.get(port) ?? {
+        programId: program.id, port, name: sectionName(program.id, port), program, plan, written: '', info: null, refused: false, exitStatus: null, spawnError: null, seenStop: 0, starting: false,
+      }
+      slot.program = program
+      slot.plan = plan
+      this.writeSection(slot)
+      next.set(port, slot)
+      this.byName.set(slot.name, slot)
+    }
+    for (const [port, slot] of existing) {
+      if (next.has(port)) continue
+      this.removeSection(slot)
+      this.byName.delete(slot.name)
+    }
+    this.programs.set(program.id, next)
+    if (this.activated) void this.scheduleSync().catch(() => undefined)
+  }
+
+  forget(id: string): void {
+    this.changes++
+    for (const slot of this.programs.get(id)?.values() ?? []) {
+      this.removeSection(slot)
+      this.byName.delete(slot.name)
+    }
+    this.programs.delete(id)
+    if (this.activated) void this.scheduleSync().catch(() => undefined)
+  }
+
+  async start(id: string, port?: number): Promise<void> {
+    const slots = this.select(id, port)
+    for (const slot of slots) this.markStarting(slot)
+    await this.configChain
+    await Promise.all(slots.map((slot) => this.locks.run(slot.name, () => this.startSlot(slot))))
+  }
+
+  /** From the request on, a stopped instance reads STARTING until supervisord's answer is in. */
+  private markStarting(slot: Slot): void {
+    const { state } = this.snapshot(slot)
+    if (state === 'STOPPED' || state === 'EXITED' || state === 'FATAL') {
+      slot.starting = true
+      this.changed()
+    }
+  }
+
+  async stop(id: string, port?: number): Promise<void> {
+    await this.configChain
+    await Promise.all(this.select(id, port).map((slot) => this.locks.run(slot.name, () => this.stopSlot(slot))))
+  }
+
+  async restart(id: string, port?: number): Promise<void> {
+    await this.configChain
+    await Promise.all(this.select(id, port).map((slot) => this.locks.run(slot.name, async () => {
+      await this.stopSlot(slot)
+      await this.startSlot(slot)
+    })))
+  }
+
+  async waitFor(id: string, port: number | undefined, done: (s: InstanceSnapshot) => boolean, timeoutMs: number): Promise<InstanceSnapshot[]> {
+    const deadline = Date.now() + timeoutMs
+    await Promise.race([this.configChain, delay(Math.max(0, Math.min(timeoutMs, 2 ** 31 - 1)))])
+    return Promise.all(this.select(id, port).map((slot) => this.waitForSlot(slot, done, deadline - Date.now())))
+  }
+
+  revision(): number {
+    return this.changes
+  }
+
+  snapshots(id: string): InstanceSnapshot[] {
+    return [...(this.programs.get(id)?.values() ?? [])].sort((a, b) => a.port - b.port).map((slot) => this.snapshot(slot))
+  }
+
+  logPaths(program: Program, port: number): LogPaths {
+    return defaultLogPaths(this.options.logDir, program, port)
+  }
+
+  followLog(path: string, listener: (chunk: Buffer) => void): () => void {
+    return this.follower.follow(path, listener)
+  }
+
+  logWrittenSize(path: string): number | undefined {
+    return this.follower.position(path)
+  }
+
+  /** Nothing to record: supervisord outlives a crash of the daemon, and reconnecting is the adoption. */
+  liveRecords(): LiveInstanceRecord[] {
+    return []
+  }
+
+  /** Processes of a native run are never supervisord's: the caller stops and restarts them. */
+  adopt(_id: string, _port: number, _record: ProcessRecord): Promise<boolean> {
+    return Promise.resolve(false)
+  }
+
+  /** No FIFOs: supervisord reads the programs' output itself. */
+  removeStalePipes(_keep: ReadonlySet<string>): void {
+    // nothing to remove
+  }
+
+  health(): string {
+    if (this.problem !== null) return this.problem
+    if (this.unanswered !== null) return `supervisord does not answer: ${this.unanswered}`
+    if (this.configProblem !== null) return `running; ${this.configProblem}`
+    return 'running'
+  }
+
+  // --- instances -------------------------------------------------------------------------
+
+  private snapshot(slot: Slot): InstanceSnapshot {
+    const base = { port: slot.port, exitStatus: slot.exitStatus, spawnError: slot.spawnError }
+    if (slot.starting) return { ...base, state: 'STARTING', pid: null, startedAt: null, spawnError: null }
+    if (slot.refused) return { ...base, state: 'FATAL', pid: null, startedAt: null }
+    if (!this.up && slot.info !== null && slot.info.statename !== 'STOPPED') return { ...base, state: 'UNKNOWN', pid: null, startedAt: null }
+    const info = slot.info
+    if (info === null) return { ...base, state: 'STOPPED', pid: null, startedAt: null }
+    const pid = info.pid === 0 ? null : info.pid
+    return { ...base, state: isState(info.statename) ? info.statename : 'UNKNOWN', pid, startedAt: pid === null ? null : info.start * 1000 }
+  }
+
+  private select(id: string, port: number | undefined): Slot[] {
+    const slots = [...(this.programs.get(id)?.values() ?? [])]
+    return port === undefined ? slots : slots.filter((slot) => slot.port === port)
+  }
+
+  private waitForSlot(slot: Slot, done: (s: InstanceSnapshot) => boolean, timeoutMs: number): Promise<InstanceSnapshot> {
+    if (done(this.snapshot(slot))) return Promise.resolve(this.snapshot(slot))
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer)
+        this.listeners.delete(check)
+        resolve(this.snapshot(slot))
+      }
+      const check = () => { if (done(this.snapshot(slot))) finish() }
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(finish, Math.max(0, timeoutMs)) : undefined
+      this.listeners.add(check)
+      this.schedulePoll(FAST_POLL_MS)
+    })
+  }
+
+  private async startSlot(slot: Slot): Promise<void> {
+    try {
+      await this.startNow(slot)
+    } finally {
+      if (slot.starting) {
+        slot.starting = false
+        this.changed()
+      }
+    }
+  }
+
+  private async startNow(slot: Slot): Promise<void> {
+    this.requireUp()
+    // A fresh start: the last attempt's reason goes, and the plan is made again (a log
+    // directory created since, a user added since).
+    slot.spawnError = null
+    slot.refused = false
+    slot.plan = planInstance(slot.program, slot.port, { scope: this.scope, logs: this.logPaths(slot.program, slot.port) })
+    if (this.writeSection(slot)) await this.scheduleSync()
+    // The native spawner's checks, before supervisord forks: with startsecs 0 a missing
+    // directory would otherwise be RUNNING for an instant, then crash in a loop.
+    const live = ['STARTING', 'RUNNING', 'BACKOFF', 'STOPPING'].includes(slot.info?.statename ?? '')
+    const problem = slot.plan.problem ?? (live ? undefined : attemptProblem(slot.plan.attempt))
+    if (problem !== undefined) {
+      slot.refused = true
+      slot.spawnError = problem
+      return
+    }
+    try {
+      await this.sv.client.call('supervisor.startProcess', [target(slot.name), false])
+    } catch (error) {
+      if (!(error instanceof XmlRpcFault) || (error.faultCode !== FAULTS.ALREADY_STARTED && error.faultCode !== FAULTS.SPAWN_ERROR)) throw this.engineError('start', error)
+    }
+    await this.refreshOne(slot)
+  }
+
+  private async stopSlot(slot: Slot): Promise<void> {
+    if (slot.refused) return
+    if (!this.up) {
+      if (slot.info === null || slot.info.statename === 'STOPPED') return
+      this.requireUp()
+    }
+    const pid = slot.info?.pid ?? 0
+    const began = Date.now()
+    const limitMs = Math.ceil(slot.program.stopwaitsecs) * 1000
+    try {
+      await this.sv.client.call('supervisor.stopProcess', [target(slot.name), true], limitMs + 30_000)
+    } catch (error) {
+      if (!(error instanceof XmlRpcFault) || (error.faultCode !== FAULTS.NOT_RUNNING && error.faultCode !== FAULTS.BAD_NAME)) throw this.engineError('stop', error)
+    }
+    // supervisord calls a process stopped when its leader exits; the contract waits for the group.
+    if (pid > 0) {
+      while (groupAlive(pid)) {
+        if (Date.now() - began > limitMs) signalGroup(pid, 'SIGKILL')
+        await delay(GROUP_POLL_MS)
+      }
+    }
+    await this.refreshOne(slot)
+    if (slot.info?.statename === 'STOPPING') await this.waitForSlot(slot, (s) => s.state !== 'STOPPING', limitMs + 30_000)
+  }
+
+  private requireUp(): void {
+    if (!this.up) throw new EngineError(`supervisord is unavailable: ${this.problem ?? 'not started'}`)
+  }
+
+  private engineError(action: string, error: unknown): EngineError {
+    return new EngineError(`supervisord could not ${action} the program: ${(error as Error).message}`, error)
+  }
+
+  private changed(): void {
+    this.changes++
+    for (const listener of [...this.listeners]) listener()
+  }
+
+  // --- configuration ---------------------------------------------------------------------
+
+  /** Write (or remove) the slot's include file; true when the file changed. */
+  private writeSection(slot: Slot): boolean {
+    const text = slot.plan.section === null ? '' : renderSection(slot.plan.section)
+    if (text === slot.written) return false
+    if (text === '') this.removeSection(slot)
+    else writeAtomic(sectionFile(this.sv.paths.includeDir, slot.name), text)
+    slot.written = text
+    return true
+  }
+
+  private removeSection(slot: Slot): void {
+    try {
+      unlinkSync(sectionFile(this.sv.paths.includeDir, slot.name))
+    } catch {
+      // not there
+    }
+    slot.written = ''
+  }
+
+  /** One sync for every change made until it begins. */
+  private scheduleSync(): Promise<void> {
+    if (this.syncQueued !== null) return this.syncQueued
+    const run = this.configChain.then(() => {
+      this.syncQueued = null
+      return this.sync()
+    })
+    this.syncQueued = run
+    this.configChain = run.catch(() => undefined)
+    return run
+  }
+
+  /** reloadConfig, then add new groups, replace changed stopped ones, remove gone ones. */
+  private async sync(): Promise<void> {
+    if (!this.up || this.closed) return
+    this.pruneFiles()
+    let added: string[] = []
+    let changedNames: string[] = []
+    let removed: string[] = []
+    try {
+      const answer = await this.sv.client.call('supervisor.reloadConfig') as string[][][]
+      ;[added = [], changedNames = [], removed = []] = answer[0] ?? []
+      this.configProblem = null
+    } catch (error) {
+      this.configProblem = `supervisord rejected the configuration: ${(error as Error).message}`
+      this.options.log('error', this.configProblem)
+      throw new EngineError(this.configProblem, error)
+    }
+    for (const name of removed) {
+      await this.call('supervisor.stopProcessGroup', [name, true]).catch(() => undefined)
+      await this.call('supervisor.removeProcessGroup', [name]).catch(() => undefined)
+    }
+    for (const name of changedNames) {
+      // A live group keeps its old configuration until it is stopped (the API refuses such edits anyway).
+      const live = this.byName.get(name)?.info
+      if (live !== undefined && live !== null && !['STOPPED', 'EXITED', 'FATAL'].includes(live.statename)) continue
+      await this.call('supervisor.removeProcessGroup', [name]).catch(() => undefined)
+      await this.call('supervisor.addProcessGroup', [name]).catch(() => undefined)
+    }
+    for (const name of added) await this.call('supervisor.addProcessGroup', [name]).catch(() => undefined)
+    await this.refresh().catch(() => undefined)
+  }
+
+  /** Include files no configured instance owns (programs removed while the daemon was down). */
+  private pruneFiles(): void {
+    for (const file of readdirSync(this.sv.paths.includeDir)) {
+      if (!file.endsWith('.conf') || this.byName.has(file.slice(0, -5))) continue
+      try { unlinkSync(join(this.sv.paths.includeDir, file)) } catch { /* gone */ }
+    }
+  }
+
+  private call(method: string, params: (string | boolean)[]): Promise<unknown> {
+    return this.sv.client.call(method, params)
+  }
+
+  // --- polling ---------------------------------------------------------------------------
+
+  private schedulePoll(ms: number): void {
+    if (this.closed || !this.up) return
+    const due = Date.now() + ms
+    if (this.pollTimer !== null) {
+      if (this.pollDue <= due) return
+      clearTimeout(this.pollTimer)
+    }
+    this.pollDue = due
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = null
+      void this.refresh().catch(() => undefined).finally(() => {
+        const busy = this.listeners.size > 0 || [...this.byName.values()].some((s) => ['STARTING', 'STOPPING', 'BACKOFF'].includes(s.info?.statename ?? ''))
+        this.schedulePoll(busy ? FAST_POLL_MS : SLOW_POLL_MS)
+      })
+    }, ms)
+  }
+
+  private async refresh(): Promise<void> {
+    if (!this.up) return
+    let infos: ProcessInfo[]
+    try {
+      infos = await this.sv.client.call('supervisor.getAllProcessInfo') as unknown as ProcessInfo[]
+      this.unanswered = null
+    } catch (error) {
+      if (!(error instanceof XmlRpcFault)) this.unanswered = (error as Error).message
+      throw error
+    }
+    let moved = false
+    for (const info of infos) {
+      const slot = this.byName.get(info.group)
+      if (slot !== undefined && this.apply(slot, info)) moved = true
+    }
+    if (moved) this.changed()
+  }
+
+  private async refreshOne(slot: Slot): Promise<void> {
+    try {
+      const info = await this.sv.client.call('supervisor.getProcessInfo', [target(slot.name)]) as unknown as ProcessInfo
+      if (this.apply(slot, info)) this.changed()
+    } catch (error) {
+      if (!(error instanceof XmlRpcFault)) throw this.engineError('read the state of', error)
+    }
+  }
+
+  /** Take a new process info into the slot; true when its snapshot may have changed. */
+  private apply(slot: Slot, info: ProcessInfo): boolean {
+    const before = slot.info
+    slot.info = info
+    // The leader exited (or was replaced by a restart): like the native engine, nothing of its
+    // group may outlive it. supervisord itself only signals the group on a stop.
+    if (before !== null && before.pid !== 0 && before.pid !== info.pid && groupAlive(before.pid)) signalGroup(before.pid, 'SIGKILL')
+    // An exit since the last look: a new stop time, or another pid (respawned within the second).
+    const replaced = before !== null && before.pid !== 0 && before.pid !== info.pid
+    if ((info.stop !== 0 && info.stop !== slot.seenStop) || replaced) {
+      slot.seenStop = info.stop
+      slot.exitStatus = exitStatusFromLog(this.sv.paths.logfile, slot.name) ?? (info.exitstatus === -1 ? null : info.exitstatus)
+    }
+    if (info.statename === 'RUNNING') slot.spawnError = null
+    if ((info.statename === 'BACKOFF' || info.statename === 'FATAL') && (before?.statename !== info.statename || slot.spawnError === null)) {
+      slot.spawnError = spawnErrorOf(info.spawnerr, slot.plan.attempt, slot.exitStatus, slot.program.startsecs)
+    }
+    return before === null || before.statename !== info.statename || before.pid !== info.pid || before.stop !== info.stop || before.spawnerr !== info.spawnerr
+  }
+
+  // --- supervisord's own life ------------------------------------------------------------
+
+  /** Programs a dead supervisord left behind carry our marker: stop them before a new one starts. */
+  private async stopOrphans(): Promise<number> {
+    const stopped = await stopUnrecorded(this.scope, new Set())
+    if (stopped.length > 0) this.options.log('warn', `stopped ${stopped.length} programs left behind by a supervisord that is gone`)
+    return stopped.length
+  }
+
+  private onSupervisordExit(reason: string): void {
+    if (this.closed) return
+    this.up = false
+    if (this.pollTimer !== null) clearTimeout(this.pollTimer)
+    this.pollTimer = null
+    const wanted = [...this.byName.values()].filter((s) => ['STARTING', 'RUNNING', 'BACKOFF'].includes(s.info?.statename ?? ''))
+    this.problem = `${reason}; restarting it`
+    this.options.log('error', `${reason}: its programs are stopped, then supervisord and ${wanted.length} programs are started again`)
+    this.changed()
+    void this.recover(wanted)
+  }
+
+  private async recover(wanted: Slot[]): Promise<void> {
+    for (;;) {
+      await delay(this.restartDelay)
+      if (this.closed) return
+      try {
+        await this.stopOrphans()
+        await this.sv.restart(this.binary)
+        break
+      } catch (error) {
+        this.restartDelay = Math.min(this.restartDelay * 2, RESTART_CAP_MS)
+        this.problem = `supervisord cannot be restarted: ${(error as Error).message}; trying again in ${this.restartDelay / 1000} s`
+        this.options.log('error', this.problem)
+      }
+    }
+    const upSince = Date.now()
+    this.up = true
+    for (const slot of this.byName.values()) slot.info = null
+    await this.refresh().catch(() => undefined)
+    await Promise.all(wanted.map((slot) => this.locks.run(slot.name, () => this.startSlot(slot)).catch((error: unknown) => {
+      this.options.log('error', `${slot.name}: cannot start again after the supervisord restart: ${(error as Error).message}`)
+    })))
+    this.problem = null
+    this.changed()
+    this.schedulePoll(0)
+    this.options.log('warn', `supervisord is running again; ${wanted.length} programs started again`)
+    // A supervisord that stays up a minute counts as healthy again: the next restart waits 1 s.
+    setTimeout(() => { if (this.up && Date.now() - upSince >= 60_000) this.restartDelay = RESTART_BASE_MS }, 60_000).unref()
+  }
+}

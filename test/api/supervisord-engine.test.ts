@@ -1,0 +1,202 @@
+// --engine supervisord: the same API answers, carried out by a private supervisord that the
+// daemon starts, watches and restarts. Skipped when supervisord is not installed (CI installs it).
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, test, type TestContext } from 'node:test'
+import { FIXTURES, startDaemon, waitForStatus, type DaemonHandle } from '../helpers/daemon.js'
+import { isAlive, procStat } from '../helpers/proc.js'
+import { waitFor } from '../helpers/wait.js'
+
+const installed = spawnSync('sh', ['-c', 'command -v supervisord'], { stdio: 'ignore' }).status === 0
+
+/** Every supervisord on the machine, with its command line. */
+function supervisords(): Map<number, string> {
+  const found = new Map<number, string>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')
+      // The program itself, or python running it: not a daemon started with `--engine supervisord`.
+      const isSupervisord = argv.slice(0, 2).some((word) => /(^|\/)supervisord$/.test(word))
+      if (isSupervisord && isAlive(Number(entry))) found.set(Number(entry), argv.join(' '))
+    } catch {
+      // gone
+    }
+  }
+  return found
+}
+
+const systemSocket = () => existsSync('/var/run/supervisor.sock') || existsSync('/run/supervisor.sock')
+
+function privatePid(daemon: DaemonHandle): number {
+  return Number(readFileSync(join(daemon.dataDir, 'supervisord', 'supervisord.pid'), 'utf8').trim())
+}
+
+async function start(t: TestContext): Promise<DaemonHandle> {
+  return startDaemon(t, { args: ['--engine', 'supervisord'] })
+}
+
+describe('supervisord engine', { skip: installed ? false : 'supervisord is not installed (apt-get install supervisor)' }, () => {
+  test('runs its own supervisord under the data dir; never a system-wide one', async (t) => {
+    const before = supervisords()
+    const socketBefore = systemSocket()
+    const daemon = await start(t)
+    const pid = privatePid(daemon)
+    const dir = join(daemon.dataDir, 'supervisord')
+    assert.ok(isAlive(pid))
+    assert.equal(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(-2).join(' '), `-c ${join(dir, 'supervisord.conf')}`)
+    assert.ok(existsSync(join(dir, 'supervisor.sock')))
+    // A session of its own: a Ctrl-C to the daemon's terminal does not reach it.
+    assert.equal(procStat(pid)?.sid, pid)
+    const health = await daemon.get('/health')
+    assert.equal(health.status, 200)
+    assert.equal(health.body.checks.supervisor, 'running')
+    // Every supervisord that ran before is untouched, and every new one (other tests' daemons
+    // may run beside this one) is a private one with its own config, never the system's.
+    const after = supervisords()
+    for (const [other, cmdline] of before) assert.equal(after.get(other), cmdline, `supervisord ${other} was touched`)
+    for (const [other, cmdline] of after) {
+      if (!before.has(other)) assert.match(cmdline, /-c \S+\/supervisord\/supervisord\.conf/, `supervisord ${other}: ${cmdline}`)
+    }
+    assert.equal(systemSocket(), socketBefore, 'the system socket was neither created nor removed')
+    assert.equal(await daemon.stop(), 0)
+    await waitFor(() => !isAlive(pid), { message: 'private supervisord to shut down with the daemon' })
+  })
+
+  test('add, start (real pid), stop (really gone), restart (new pid), logs', async (t) => {
+    const daemon = await start(t)
+    await daemon.add({ name: 'talker', command: "sh -c 'echo out-1; echo err-1 >&2; echo \"50% ; # done\"; exec sleep 1000'" })
+    const started = await daemon.post('/programs/talker/start')
+    assert.equal(started.status, 200)
+    assert.equal(started.body.status, 'RUNNING')
+    const { pid } = started.body
+    assert.ok(isAlive(pid))
+    assert.equal(procStat(pid)?.pgid, pid, 'the program leads its own process group')
+    const status = (await daemon.get('/status/talker')).body
+    assert.deepEqual({ ...status, uptime: 0 }, { id: 'talker', name: 'talker', status: 'RUNNING', pid, uptime: 0, exit_status: null })
+    const again = await daemon.post('/programs/talker/start')
+    assert.equal(again.body.pid, pid, 'start is idempotent')
+
+    const logs = await waitFor(async () => {
+      const body = (await daemon.get('/programs/talker/logs?lines=2')).body
+      return body.stdout === 'out-1\n50% ; # done\n' ? body : undefined
+    })
+    assert.equal(logs.stderr, 'err-1\n')
+
+    const restarted = await daemon.post('/programs/talker/restart')
+    assert.equal(restarted.body.status, 'RUNNING')
+    assert.notEqual(restarted.body.pid, pid)
+    await waitFor(() => !isAlive(pid), { message: 'old pid gone after restart' })
+
+    const newPid = restarted.body.pid
+    const stopped = await daemon.post('/programs/talker/stop')
+    assert.deepEqual(stopped.body, { success: true, message: 'Program stopped' })
+    assert.equal(isAlive(newPid), false, 'stop answers once the process is gone')
+    const after = (await daemon.get('/status/talker')).body
+    assert.equal(after.status, 'STOPPED')
+    assert.equal(after.pid, null)
+    assert.equal(after.exit_status, 143, 'SIGTERM → 128 + 15')
+  })
+
+  test('autorestart after a SIGKILL from outside, with a new pid and exit_status 137', async (t) => {
+    const daemon = await start(t)
+    await daemon.add({ name: 'always', command: 'sleep 1000', startsecs: 0, autorestart: true })
+    const { pid } = (await daemon.post('/programs/always/start')).body
+    process.kill(pid, 'SIGKILL')
+    const restarted = await waitFor(async () => {
+      const s = (await daemon.get('/status/always')).body
+      return s.status === 'RUNNING' && s.pid !== pid ? s : undefined
+    })
+    assert.ok(isAlive(restarted.pid))
+    assert.equal(restarted.exit_status, 137)
+  })
+
+  test('a missing executable: SPAWN_ERROR naming it, then FATAL after the retries', async (t) => {
+    const daemon = await start(t)
+    await daemon.add({ name: 'ghost', command: 'no-such-program-xyz --flag', startretries: 1 })
+    const reply = await daemon.post('/programs/ghost/start')
+    assert.equal(reply.status, 500)
+    assert.equal(reply.body.code, 'SPAWN_ERROR')
+    assert.match(reply.body.error, /executable 'no-such-program-xyz' not found in PATH/)
+    const fatal = await waitForStatus(daemon, 'ghost', 'FATAL', 15_000)
+    assert.equal(fatal.spawn_error, "executable 'no-such-program-xyz' not found in PATH")
+    assert.equal(fatal.pid, null)
+  })
+
+  test('a program dying before startsecs: the native engine\'s spawn_error', async (t) => {
+    const daemon = await start(t)
+    await daemon.add({ name: 'flaky', command: `${join(FIXTURES, 'exit-with.sh')} 1`, startsecs: 1, startretries: 0 })
+    const reply = await daemon.post('/programs/flaky/start')
+    assert.equal(reply.body.code, 'SPAWN_ERROR')
+    const fatal = await waitForStatus(daemon, 'flaky', 'FATAL')
+    assert.equal(fatal.spawn_error, 'exited with status 1 before startsecs (1 s)')
+    assert.equal(fatal.exit_status, 1)
+  })
+
+  test('supervisord killed from outside: health 503 naming it, then restarted with its programs', async (t) => {
+    const daemon = await start(t)
+    await daemon.add({ name: 'kept', command: 'sleep 1000', startsecs: 0 })
+    const { pid } = (await daemon.post('/programs/kept/start')).body
+    const supervisor = privatePid(daemon)
+    process.kill(supervisor, 'SIGKILL')
+    const sick = await waitFor(async () => {
+      const reply = await daemon.get('/health')
+      return reply.status === 503 ? reply.body : undefined
+    }, { intervalMs: 10 })
+    assert.equal(sick.status, 'unhealthy')
+    assert.match(sick.checks.supervisor, /supervisord was killed by SIGKILL/)
+    const control = await daemon.post('/programs/kept/stop')
+    assert.ok(control.status === 500 ? control.body.code === 'SUPERVISORD_ERROR' : control.status === 200)
+    await waitFor(async () => (await daemon.get('/health')).status === 200, { timeoutMs: 20_000 })
+    assert.notEqual(privatePid(daemon), supervisor)
+    assert.equal(isAlive(pid), false, 'the orphan of the dead supervisord was stopped')
+  })
+
+  test('a supervisord killed while a program runs restarts it under the new one', async (t) => {
+    const daemon = await start(t)
+    await daemon.add({ name: 'again', command: 'sleep 1000', startsecs: 0 })
+    const { pid } = (await daemon.post('/programs/again/start')).body
+    process.kill(privatePid(daemon), 'SIGKILL')
+    const back = await waitFor(async () => {
+      const s = (await daemon.get('/status/again')).body
+      return s.status === 'RUNNING' && s.pid !== pid ? s : undefined
+    }, { timeoutMs: 20_000 })
+    assert.ok(isAlive(back.pid))
+    assert.equal(isAlive(pid), false)
+  })
+
+  test('a daemon killed with SIGKILL: the next one reconnects to the running supervisord', async (t) => {
+    const first = await start(t)
+    await first.add({ name: 'survivor', command: 'sleep 1000', startsecs: 0 })
+    const { pid } = (await first.post('/programs/survivor/start')).body
+    const supervisor = privatePid(first)
+    await first.stop('SIGKILL')
+    assert.ok(isAlive(pid))
+    const second = await startDaemon(t, { dataDir: first.dataDir, args: ['--engine', 'supervisord'] })
+    assert.equal(privatePid(second), supervisor)
+    const status = await waitForStatus(second, 'survivor', 'RUNNING')
+    assert.equal(status.pid, pid)
+    await second.post('/programs/survivor/stop')
+    assert.equal(isAlive(pid), false)
+  })
+
+  test('port-range programs get one section per port', async (t) => {
+    const daemon = await start(t)
+    await daemon.add({ name: 'ported', command: 'sleep 1000', startsecs: 0, port_range: { start: 42101, end: 42102 }, environment: { P: '{{PORT}}' } })
+    const started = (await daemon.post('/programs/ported/start')).body
+    assert.deepEqual(started.instances.map((i: any) => i.status), ['RUNNING', 'RUNNING'])
+    const env = readFileSync(`/proc/${started.instances[1].pid}/environ`, 'utf8').split('\0')
+    assert.ok(env.includes('P=42102'))
+    const files = readdirSync(join(daemon.dataDir, 'supervisord', 'programs')).sort()
+    assert.deepEqual(files, ['ported@42101.conf', 'ported@42102.conf'])
+    await daemon.post('/programs/ported/stop')
+  })
+})
+
+test('--engine with an unknown value is a configuration error (exit 2)', async () => {
+  const result = spawnSync(join(process.cwd(), 'dist', 'cli', 'hoody-daemon.js'), ['serve', '--engine', 'systemd', '--port', '0'], { encoding: 'utf8' })
+  assert.equal(result.status, 2)
+  assert.match(result.stderr, /--engine 'systemd' is not an engine; use native or supervisord/)
+})
