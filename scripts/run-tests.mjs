@@ -2,7 +2,7 @@
 // Finds every *.test.ts under the given folders (default: test/, without test/stress, which only
 // runs when named: `npm run test:stress`) and runs them with node:test.
 // Node 20's --test does not expand globs itself, hence this small runner.
-import { readdirSync, statSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
 
@@ -21,7 +21,23 @@ const concurrency = process.env.TEST_CONCURRENCY ?? '2'
 // Stress files run for many minutes: they set their own timeouts.
 const stress = files.some((file) => file.startsWith(join('test', 'stress') + '/'))
 const timeout = process.env.TEST_TIMEOUT ?? (stress ? String(6 * 3600 * 1000) : '180000')
-const result = spawnSync(process.execPath, [
-  '--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeout}`, '--test-reporter=spec', ...files,
-], { stdio: 'inherit' })
-process.exit(result.status ?? 1)
+const run = (list, env = {}) => spawnSync(process.execPath, [
+  '--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeout}`, '--test-reporter=spec', ...list,
+], { stdio: 'inherit', env: { ...process.env, ...env } }).status ?? 1
+
+// The engine matrix: files marked `// engine-matrix: supervisord` run a second time against
+// the supervisord engine (skipped, with a note, where supervisord is not installed).
+const matrix = process.env.HOODY_TEST_ENGINE === undefined
+  ? files.filter((file) => /^\/\/ engine-matrix: supervisord$/m.test(readFileSync(file, 'utf8')))
+  : []
+let status = run(files)
+if (matrix.length > 0) {
+  if (spawnSync('sh', ['-c', 'command -v supervisord']).status === 0) {
+    console.log(`\n# engine matrix: ${matrix.length} files again with --engine supervisord`)
+    const matrixStatus = run(matrix, { HOODY_TEST_ENGINE: 'supervisord' })
+    if (status === 0) status = matrixStatus
+  } else {
+    console.log('\n# engine matrix skipped: supervisord is not installed (.ci/run installs it)')
+  }
+}
+process.exit(status)

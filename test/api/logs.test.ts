@@ -1,3 +1,4 @@
+// engine-matrix: supervisord
 import assert from 'node:assert/strict'
 import { closeSync, ftruncateSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
 import { join } from 'node:path'

@@ -1,3 +1,4 @@
+// engine-matrix: supervisord
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
