@@ -80,7 +80,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
   try {
     const stored = await store.load()
     const defaults = config.defaultsFile === undefined ? undefined : new DefaultsFile(config.defaultsFile)
-    service = new ProgramService({ engine, repository: store, programs: stored ?? [], defaults })
+    service = new ProgramService({ engine, repository: store, programs: stored ?? [], defaults, reserved: { dataDir: config.dataDir, logDir } })
     // A bad defaults file is an error at start, even when programs.json already exists.
     await service.checkDefaults()
     if (stored === null && defaults !== undefined) await service.loadDefaults()

@@ -66,6 +66,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   installErrorHandling(app)
   const streams = endStreamsOnClose(app)
   installJsonBodyParser(app)
+  // Once the daemon is closing, a keep-alive connection must not outlive its last answer: the
+  // server's close only ends connections that are idle at that moment.
+  app.addHook('onSend', async (_request, reply) => {
+    if (!app.server.listening) reply.header('connection', 'close')
+  })
   // The contract: every endpoint but /health needs the token (the OpenAPI document included).
   installAuth(app, { token: options.token, openPaths: [`${API_PREFIX}/health`] })
   await registerOpenApi(app, options.version)

@@ -1,7 +1,8 @@
 // Programs: their registry and persistence, and every control command, on top of an engine.
+import { resolve } from 'node:path'
 import {
   EngineError, ProgramAlreadyExistsError, ProgramDisabledError, ProgramNotFoundError,
-  ProgramRunningError, SpawnError, UserNotFoundError,
+  ProgramRunningError, SpawnError, UserNotFoundError, ValidationError,
 } from '../errors.js'
 import type { LogsBody } from '../schema/logs.js'
 import type { Program, ProgramAddBody, ProgramEditBody } from '../schema/program.js'
@@ -30,19 +31,20 @@ export interface ProgramServiceOptions {
   readonly programs: readonly Program[]
   readonly defaults?: DefaultsSource | undefined
   readonly now?: () => Date
+  /** The daemon's data dir: program log paths may not point into it, except into its logs folder. */
+  readonly reserved?: { readonly dataDir: string; readonly logDir: string } | undefined
 }
 
 const isLive = (s: InstanceSnapshot) => LIVE_STATES.includes(s.state)
 
 /**
- * Wait for `promise` at most `ms` (0: just long enough for an idle queue to act). Its failure
- * is rethrown when it settles in time; a late failure is left to the promise's own handlers.
+ * Wait for `promise` at most `ms`. Its failure is rethrown when it settles in time; a late
+ * failure is left to the promise's own handlers.
  */
 async function raceDeadline(promise: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<void>((resolve) => {
-    if (ms <= 0) setImmediate(resolve)
-    else timer = setTimeout(resolve, ms)
+    timer = setTimeout(resolve, ms)
   })
   promise.catch(() => undefined)
   try {
@@ -52,6 +54,18 @@ async function raceDeadline(promise: Promise<void>, ms: number): Promise<void> {
   }
 }
 
+/** Does an instance of `ranged` (a port-range program) have the default log name of `single`? */
+function instanceNameClash(ranged: Program, single: Program): boolean {
+  if (!hasPortRange(ranged.port_range) || !single.id.startsWith(`${ranged.id}-`)) return false
+  const port = single.id.slice(ranged.id.length + 1)
+  return /^\d+$/.test(port) && instancePorts(ranged.port_range).includes(Number(port))
+}
+
+function isInside(path: string, dir: string): boolean {
+  const full = resolve(path)
+  return full === dir || full.startsWith(`${dir}/`)
+}
+
 export class ProgramService implements DaemonCore {
   private readonly engine: ProcessEngine
   private readonly repository: ProgramRepository
@@ -59,6 +73,7 @@ export class ProgramService implements DaemonCore {
   private readonly programs = new VersionedMap<string, Program>()
   private readonly statusList = new StatusListCache()
   private readonly now: () => Date
+  private readonly reserved: { readonly dataDir: string; readonly logDir: string } | undefined
   private configProblem: string | null = null
   private shuttingDown = false
   private readonly locks = new KeyedLock()
@@ -68,6 +83,7 @@ export class ProgramService implements DaemonCore {
     this.repository = options.repository
     this.defaults = options.defaults
     this.now = options.now ?? (() => new Date())
+    this.reserved = options.reserved === undefined ? undefined : { dataDir: resolve(options.reserved.dataDir), logDir: resolve(options.reserved.logDir) }
     for (const program of options.programs) {
       this.programs.set(program.id, program)
       this.engine.configure(program)
@@ -127,8 +143,15 @@ export class ProgramService implements DaemonCore {
   async reset(): Promise<ResetResult> {
     // Everything is checked before anything is stopped: a bad defaults file changes nothing.
     const defaults = await this.defaultPrograms()
-    const ids = [...this.programs.keys(), ...defaults.map((p) => p.id)]
-    return this.locks.runAll(ids, () => this.replaceAll(defaults))
+    // A program added while the reset waited for its locks must be locked (and removed) too, or
+    // a start of it could spawn in the middle of the reset. One reset at a time, so the nested
+    // rounds of two resets cannot deadlock (ids never contain NUL).
+    const lockAll = (held: ReadonlySet<string>): Promise<ResetResult> => {
+      const more = [...this.programs.keys(), ...defaults.map((p) => p.id)].filter((id) => !held.has(id))
+      if (more.length === 0) return this.replaceAll(defaults)
+      return this.locks.runAll(more, () => lockAll(new Set([...held, ...more])))
+    }
+    return this.locks.run('\0reset', () => lockAll(new Set()))
   }
 
   private async replaceAll(defaults: Program[]): Promise<ResetResult> {
@@ -209,7 +232,10 @@ export class ProgramService implements DaemonCore {
     })
     const startsecs = this.programs.get(id)?.startsecs ?? 0
     const limit = options.wait ? startsecs * 1000 + START_GRACE_MS : 0
-    await raceDeadline(requested, limit)
+    // Without wait, the answer still comes after the checks and the request: a start that is
+    // refused (disabled meanwhile, a wrong port) must not answer 200.
+    if (options.wait) await raceDeadline(requested, limit)
+    else await requested
     if (program === undefined) program = this.getProgram(id)
     const remaining = Math.max(0, limit - (Date.now() - began))
     return this.startResult(program, options, remaining)
@@ -339,9 +365,22 @@ export class ProgramService implements DaemonCore {
   /** Ids and names (case-insensitively) are unique; `editing` is the id being edited, if any. */
   private checkUnique(program: Program, editing?: string): void {
     if (editing === undefined && this.programs.has(program.id)) throw new ProgramAlreadyExistsError('id', program.id)
+    // Quick-starts write <logs>/eph-….log: a program of that id would share (and lose) them.
+    if (program.id.startsWith('eph-')) throw ValidationError.field('id', 'must not start with "eph-": that prefix names quick-starts')
     const name = program.name.toLowerCase()
     for (const other of this.programs.values()) {
-      if (other.id !== editing && other.name.toLowerCase() === name) throw new ProgramAlreadyExistsError('name', program.name)
+      if (other.id === editing) continue
+      if (other.name.toLowerCase() === name) throw new ProgramAlreadyExistsError('name', program.name)
+      // The default logs of instance <port> of a port-range program are <id>-<port>.*.log.
+      if (instanceNameClash(program, other) || instanceNameClash(other, program)) {
+        throw ValidationError.field('id', `'${program.id}' and '${other.id}' would write the same default log files (<id>-<port>.stdout.log)`)
+      }
+    }
+    for (const field of ['stdout_logfile', 'stderr_logfile'] as const) {
+      const path = program[field]
+      if (path !== '' && this.reserved !== undefined && isInside(path, this.reserved.dataDir) && !isInside(path, this.reserved.logDir)) {
+        throw ValidationError.field(field, `must not be inside the daemon's data dir (${this.reserved.dataDir}), except its logs/ folder`)
+      }
     }
   }
 
