@@ -1,7 +1,7 @@
 // The supervisord engine: the same ProcessEngine contract as the native one, carried out by a
 // private supervisord over XML-RPC on its unix socket. One [program:x] section per instance;
 // states are polled (getAllProcessInfo) into snapshots; logs are the files supervisord writes.
-import { readdirSync, unlinkSync } from 'node:fs'
+import { readdirSync, readFileSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { EngineError } from '../../errors.js'
 import type { Program } from '../../schema/program.js'
@@ -56,6 +56,8 @@ interface Slot {
   seenStop: number
   /** A start was asked and is not answered yet: shown as STARTING (as the native engine does at once). */
   starting: boolean
+  /** The pid last seen to have exec'd the program (not supervisord's fork any more). */
+  execed?: number
 }
 
 export interface SupervisordEngineOptions {
@@ -258,7 +260,25 @@ export class SupervisordEngine implements ProcessEngine {
     const info = slot.info
     if (info === null) return { ...base, state: 'STOPPED', pid: null, startedAt: null }
     const pid = info.pid === 0 ? null : info.pid
+    // supervisord reports the pid right after its fork; until that child execs, it is still a
+    // copy of supervisord (the native engine reports a pid only once exec has happened).
+    if (pid !== null && slot.execed !== pid) {
+      if (this.stillForking(pid)) {
+        // No event marks the exec: keep the revision moving so no cached view keeps this answer.
+        this.changes++
+        return { ...base, state: 'STARTING', pid: null, startedAt: null, spawnError: null }
+      }
+      slot.execed = pid
+    }
     return { ...base, state: isState(info.statename) ? info.statename : 'UNKNOWN', pid, startedAt: pid === null ? null : info.start * 1000 }
+  }
+
+  private stillForking(pid: number): boolean {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(join(this.options.dir, 'supervisord.conf'))
+    } catch {
+      return false
+    }
   }
 
   private select(id: string, port: number | undefined): Slot[] {
