@@ -95,6 +95,23 @@ function workingDirectory(spec: ProcessSpec, user: SystemUser | undefined): stri
 }
 
 /**
+ * What would stop a spawn before the program runs (user, working directory, executable), in the
+ * words a failed spawn reports; undefined when nothing would. Engines that do not spawn
+ * themselves (supervisord) explain a failed start with it.
+ */
+export function preSpawnProblem(spec: { user: string; directory: string; file: string; path: string | undefined }): string | undefined {
+  try {
+    resolveUser(spec.user)
+    checkDirectory(spec.directory)
+    resolveExecutable(spec.file, spec.directory, spec.path)
+    return undefined
+  } catch (error) {
+    if (error instanceof SpawnRefused) return error.message
+    throw error
+  }
+}
+
+/**
  * Spawn synchronously: either a child exists when this returns, or the reason it cannot.
  * The child leads its own session/process group (detached), so stop can signal -pgid.
  */

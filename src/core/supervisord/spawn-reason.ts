@@ -1,11 +1,10 @@
 // Why a supervisord start attempt failed, in the native engine's words. supervisord only says
 // "Exited too quickly" for most failures (our wrapper, /usr/bin/env, fails after the fork), so the
-// reason is found again by checking what the native spawner checks before it forks.
-import { accessSync, constants as fsConstants, openSync, closeSync, fstatSync, readSync, statSync } from 'node:fs'
+// reason is found again by the native spawner's own pre-spawn checks (preSpawnProblem).
+import { openSync, closeSync, fstatSync, readSync } from 'node:fs'
 import { constants } from 'node:os'
-import { delimiter, isAbsolute, join, resolve } from 'node:path'
 import { portHolder } from '../port-check.js'
-import { daemonIsRoot, findUserSync, isDaemonUser } from '../users.js'
+import { preSpawnProblem } from '../spawner.js'
 
 export interface AttemptInputs {
   readonly user: string
@@ -18,46 +17,10 @@ export interface AttemptInputs {
   readonly port: number
 }
 
-function isExecutableFile(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false
-    accessSync(path, fsConstants.X_OK)
-    return true
-  } catch {
-    return false
-  }
-}
-
-function directoryProblem(directory: string): string | undefined {
-  try {
-    if (!statSync(directory).isDirectory()) return `directory '${directory}' is not a directory`
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    return code === 'ENOENT' ? `directory '${directory}' does not exist` : `directory '${directory}' cannot be used: ${code ?? String(error)}`
-  }
-  return undefined
-}
-
-function executableProblem(file: string, cwd: string, path: string | undefined): string | undefined {
-  if (file.includes('/')) {
-    return isExecutableFile(isAbsolute(file) ? file : resolve(cwd, file)) ? undefined : `executable '${file}' not found or not executable`
-  }
-  for (const dir of (path ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
-    if (dir !== '' && isExecutableFile(join(resolve(cwd, dir), file))) return undefined
-  }
-  return `executable '${file}' not found in PATH`
-}
-
 /** What would stop an attempt before the program runs (the native spawner's checks), if anything. */
 export function attemptProblem(inputs: AttemptInputs): string | undefined {
-  if (!isDaemonUser(inputs.user)) {
-    if (findUserSync(inputs.user) === undefined) return `user '${inputs.user}' does not exist on this system`
-    if (!daemonIsRoot()) return `cannot run as user '${inputs.user}': the daemon is not running as root`
-  }
-  const directory = directoryProblem(inputs.directory)
-  if (directory !== undefined) return directory
-  const executable = executableProblem(inputs.file, inputs.directory, inputs.path)
-  if (executable !== undefined) return executable
+  const problem = preSpawnProblem({ user: inputs.user, directory: inputs.directory, file: inputs.file, path: inputs.path })
+  if (problem !== undefined) return problem
   if (inputs.port !== 0) {
     const holder = portHolder(inputs.port)
     if (holder !== undefined) return `port ${inputs.port} is already in use${holder === '' ? '' : ` by ${holder}`}`
