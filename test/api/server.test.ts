@@ -1,16 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { exitOf, spawnDaemon, startDaemon, tempDir } from '../helpers/daemon.js'
+import { runToExit, startDaemon, tempDir } from '../helpers/daemon.js'
 
-async function runToExit(args: string[], env: Record<string, string> = {}) {
-  const child = spawnDaemon(args, env)
-  let stderr = ''
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-  const code = await exitOf(child)
-  clearTimeout(timer)
-  return { code, stderr }
-}
 
 describe('server start-up', () => {
   test('prints "listening on http://HOST:PORT" and answers /health', async (t) => {

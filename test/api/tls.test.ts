@@ -1,15 +1,15 @@
 // --tls-cert / --tls-key: a real HTTPS daemon with a self-signed certificate made by openssl.
 import assert from 'node:assert/strict'
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { X509Certificate } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { join } from 'node:path'
 import { describe, test, type TestContext } from 'node:test'
 import { TLSSocket } from 'node:tls'
-import { exitOf, ROOT, spawnDaemon, startDaemon, tempDir } from '../helpers/daemon.js'
+import { hoody } from '../helpers/cli.js'
+import { runToExit, startDaemon, tempDir } from '../helpers/daemon.js'
 
-const HOODY = join(ROOT, 'dist', 'cli', 'hoody.js')
 
 interface Pem {
   dir: string
@@ -50,24 +50,7 @@ function httpsRequest(url: string, options: { ca?: Buffer; method?: string; head
   })
 }
 
-async function runToExit(args: string[], env: Record<string, string> = {}) {
-  const child = spawnDaemon(args, env)
-  let stderr = ''
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-  const code = await exitOf(child)
-  clearTimeout(timer)
-  return { code, stderr }
-}
 
-function hoody(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [HOODY, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
-  return exitOf(child).then((code) => ({ code, stdout, stderr }))
-}
 
 describe('HTTPS', () => {
   test('serves HTTPS with the given certificate; /health is open, the rest needs the token; plain HTTP fails', async (t) => {

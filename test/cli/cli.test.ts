@@ -1,28 +1,14 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { cleanup } from '../helpers/cleanup.js'
-import { exitOf, ROOT, startDaemon } from '../helpers/daemon.js'
+import { exitOf, startDaemon } from '../helpers/daemon.js'
+import { HOODY, hoody } from '../helpers/cli.js'
 import { isAlive } from '../helpers/proc.js'
 import { waitFor } from '../helpers/wait.js'
 
-const HOODY = join(ROOT, 'dist', 'cli', 'hoody.js')
 
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
 
-function hoody(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn(process.execPath, [HOODY, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
-  return exitOf(child).then((code) => ({ code, stdout, stderr }))
-}
 
 describe('hoody CLI against a real daemon', () => {
   test('create, start, status, logs, stop, delete — tables and --json', async (t) => {

@@ -60,6 +60,17 @@ export function spawnDaemon(args: string[], env: Record<string, string | undefin
   })
 }
 
+/** Run the daemon with `args` until it exits by itself (a refused start); SIGKILL after 10 s. */
+export async function runToExit(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
+  const child = spawnDaemon(args, env)
+  let stderr = ''
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+  const code = await exitOf(child)
+  clearTimeout(timer)
+  return { code, stderr }
+}
+
 export function exitOf(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
   return new Promise((resolve) => child.once('exit', (code) => { resolve(code) }))
