@@ -34,8 +34,10 @@ export class LogFollower {
     const followed = entry
     return () => {
       followed.listeners.delete(listener)
-      if (followed.listeners.size > 0) return
+      // Already closed (the engine shut down first): the descriptor may belong to something else now.
+      if (followed.listeners.size > 0 || this.followed.get(path) !== followed) return
       if (followed.fd !== null) closeSync(followed.fd)
+      followed.fd = null
       this.followed.delete(path)
       if (this.followed.size === 0 && this.timer !== null) {
         clearInterval(this.timer)
@@ -50,7 +52,10 @@ export class LogFollower {
   }
 
   close(): void {
-    for (const entry of this.followed.values()) if (entry.fd !== null) closeSync(entry.fd)
+    for (const entry of this.followed.values()) {
+      if (entry.fd !== null) closeSync(entry.fd)
+      entry.fd = null
+    }
     this.followed.clear()
     if (this.timer !== null) clearInterval(this.timer)
     this.timer = null

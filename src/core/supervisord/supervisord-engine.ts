@@ -26,6 +26,8 @@ const SLOW_POLL_MS = 250
 const RESTART_BASE_MS = 1000
 const RESTART_CAP_MS = 30_000
 const GROUP_POLL_MS = 20
+/** A fork of supervisord execs within milliseconds; a stop waits for that at most this long. */
+const EXEC_WAIT_MS = 2000
 
 /** The fields of supervisor.getProcessInfo the engine reads. */
 interface ProcessInfo {
@@ -58,6 +60,8 @@ interface Slot {
   starting: boolean
   /** The pid last seen to have exec'd the program (not supervisord's fork any more). */
   execed?: number
+  /** A stop is in progress: it deals with the process group itself. */
+  stopping: boolean
 }
 
 export interface SupervisordEngineOptions {
@@ -146,7 +150,7 @@ export class SupervisordEngine implements ProcessEngine {
     for (const port of instancePorts(program.port_range)) {
       const plan = planInstance(program, port, { scope: this.scope, logs: this.logPaths(program, port) })
       const slot = existing.get(port) ?? {
-        programId: program.id, port, name: sectionName(program.id, port), program, plan, written: '', info: null, refused: false, exitStatus: null, spawnError: null, seenStop: 0, starting: false,
+        programId: program.id, port, name: sectionName(program.id, port), program, plan, written: '', info: null, refused: false, exitStatus: null, spawnError: null, seenStop: 0, starting: false, stopping: false,
       }
       slot.program = program
       slot.plan = plan
@@ -343,7 +347,21 @@ export class SupervisordEngine implements ProcessEngine {
       if (slot.info === null || slot.info.statename === 'STOPPED') return
       this.requireUp()
     }
+    slot.stopping = true
+    try {
+      await this.stopGroup(slot)
+    } finally {
+      slot.stopping = false
+    }
+  }
+
+  private async stopGroup(slot: Slot): Promise<void> {
+    // A signal that reaches supervisord's fork before it execs is caught by the fork's inherited
+    // Python handler and lost: the program would then run until stopwaitsecs. So the stop waits
+    // (milliseconds) until the current pid is the program itself.
+    await this.refreshOne(slot)
     const pid = slot.info?.pid ?? 0
+    if (pid > 0) await this.untilExeced(pid)
     const began = Date.now()
     const limitMs = Math.ceil(slot.program.stopwaitsecs) * 1000
     try {
@@ -360,6 +378,12 @@ export class SupervisordEngine implements ProcessEngine {
     }
     await this.refreshOne(slot)
     if (slot.info?.statename === 'STOPPING') await this.waitForSlot(slot, (s) => s.state !== 'STOPPING', limitMs + 30_000)
+  }
+
+  /** Until `pid` is no longer supervisord's fork (exec'd or gone); bounded, as a fork execs at once. */
+  private async untilExeced(pid: number): Promise<void> {
+    const deadline = Date.now() + EXEC_WAIT_MS
+    while (this.stillForking(pid) && Date.now() < deadline) await delay(2)
   }
 
   private requireUp(): void {
@@ -503,7 +527,8 @@ export class SupervisordEngine implements ProcessEngine {
     slot.info = info
     // The leader exited (or was replaced by a restart): like the native engine, nothing of its
     // group may outlive it. supervisord itself only signals the group on a stop.
-    if (before !== null && before.pid !== 0 && before.pid !== info.pid && groupAlive(before.pid)) signalGroup(before.pid, 'SIGKILL')
+    // A stop in progress waits stopwaitsecs for the group before it kills it.
+    if (!slot.stopping && before !== null && before.pid !== 0 && before.pid !== info.pid && groupAlive(before.pid)) signalGroup(before.pid, 'SIGKILL')
     // An exit since the last look: a new stop time, or another pid (respawned within the second).
     const replaced = before !== null && before.pid !== 0 && before.pid !== info.pid
     if ((info.stop !== 0 && info.stop !== slot.seenStop) || replaced) {
