@@ -74,7 +74,8 @@ export function planInstance(program: Program, port: number, options: { scope: s
       name: sectionName(program.id, port),
       argv,
       user: user === undefined ? '' : program.user,
-      autorestart: program.autorestart,
+      // The daemon applies autorestart itself (the native rules and crash-loop backoff).
+      autorestart: 'false',
       exitcodes: program.exitcodes,
       startsecs: program.startsecs,
       startretries: program.startretries,

@@ -3,8 +3,12 @@
 // reason is found again by the native spawner's own pre-spawn checks (preSpawnProblem).
 import { openSync, closeSync, fstatSync, readSync } from 'node:fs'
 import { constants } from 'node:os'
+import type { Program } from '../../schema/program.js'
+import { openLogAs } from '../../logs/safe-open.js'
+import type { LogPaths } from '../engine.js'
 import { portHolder } from '../port-check.js'
 import { preSpawnProblem } from '../spawner.js'
+import { daemonIsRoot, findUserSync, identityOf, isDaemonUser } from '../users.js'
 
 export interface AttemptInputs {
   readonly user: string
@@ -40,6 +44,30 @@ export function spawnErrorOf(spawnerr: string, inputs: AttemptInputs, exitStatus
     return spawnerr
   }
   return attemptProblem(inputs) ?? `exited with status ${exitStatus ?? 'unknown'} before startsecs (${startsecs} s)`
+}
+
+/**
+ * supervisord opens log files as root. A log path the program chose is first opened as the
+ * program's user would (no symlink followed, no file that user could not write, a new file
+ * handed to that user), as the native engine does; a refusal is the attempt's spawn error.
+ */
+export function logAccessProblem(program: Program, logs: LogPaths): string | undefined {
+  if (!daemonIsRoot() || isDaemonUser(program.user)) return undefined
+  const owner = findUserSync(program.user)
+  if (owner === undefined) return undefined
+  const chosen = [
+    program.stdout_logfile === '' ? null : logs.stdout,
+    program.redirect_stderr || program.stderr_logfile === '' ? null : logs.stderr,
+  ]
+  for (const path of chosen) {
+    if (path === null) continue
+    try {
+      closeSync(openLogAs(path, identityOf(owner)))
+    } catch (error) {
+      return (error as Error).message
+    }
+  }
+  return undefined
 }
 
 const LOG_TAIL_BYTES = 256 * 1024

@@ -10,12 +10,13 @@ import type { InstanceSnapshot, LiveInstanceRecord, LogPaths, ProcessEngine, Pro
 import { groupAlive, signalGroup } from '../kill.js'
 import { KeyedLock } from '../keyed-lock.js'
 import { instancePorts } from '../ports.js'
+import { backoffDelayMs, crashLoopDelayMs, nextCrashCount, shouldRestart } from '../restart-policy.js'
 import { PROCESS_STATES, type ProcessState } from '../states.js'
 import { renderSection, sectionFile, writeAtomic } from './config-writer.js'
 import { LogFollower } from './log-follower.js'
 import { defaultLogPaths } from './log-paths.js'
 import { planInstance, sectionName, type InstancePlan } from './program-section.js'
-import { attemptProblem, exitStatusFromLog, spawnErrorOf } from './spawn-reason.js'
+import { attemptProblem, exitStatusFromLog, logAccessProblem, spawnErrorOf } from './spawn-reason.js'
 import { findSupervisord, SupervisordProcess } from './supervisord-process.js'
 import { FAULTS, XmlRpcFault } from './xmlrpc-client.js'
 
@@ -50,8 +51,17 @@ interface Slot {
   /** The section text on disk ('' = no file). */
   written: string
   info: ProcessInfo | null
-  /** FATAL decided here (the instance could not be given to supervisord). */
-  refused: boolean
+  /**
+   * A state decided here, not by supervisord: BACKOFF/FATAL when the native spawner's checks
+   * refuse an attempt before supervisord is asked, STOPPED when such a BACKOFF is stopped.
+   */
+  local: 'BACKOFF' | 'FATAL' | 'STOPPED' | null
+  /** Refused attempts since the last start command (the native machine's `failures`). */
+  failures: number
+  /** Quick crashes in a row after RUNNING (crash-loop backoff, as in the native engine). */
+  crashes: number
+  /** The next attempt after a refused one, or the autorestart after an exit. */
+  pending: NodeJS.Timeout | null
   exitStatus: number | null
   spawnError: string | null
   /** `stop` of the last exit seen, to read a signal's number once per exit. */
@@ -138,6 +148,7 @@ export class SupervisordEngine implements ProcessEngine {
   async close(): Promise<void> {
     this.closed = true
     if (this.pollTimer !== null) clearTimeout(this.pollTimer)
+    for (const slot of this.byName.values()) this.cancelPending(slot)
     this.follower.close()
     await this.configChain
     await this.sv.shutdown()
@@ -150,7 +161,7 @@ export class SupervisordEngine implements ProcessEngine {
     for (const port of instancePorts(program.port_range)) {
       const plan = planInstance(program, port, { scope: this.scope, logs: this.logPaths(program, port) })
       const slot = existing.get(port) ?? {
-        programId: program.id, port, name: sectionName(program.id, port), program, plan, written: '', info: null, refused: false, exitStatus: null, spawnError: null, seenStop: 0, starting: false, stopping: false,
+        programId: program.id, port, name: sectionName(program.id, port), program, plan, written: '', info: null, local: null, failures: 0, crashes: 0, pending: null, exitStatus: null, spawnError: null, seenStop: 0, starting: false, stopping: false,
       }
       slot.program = program
       slot.plan = plan
@@ -170,6 +181,7 @@ export class SupervisordEngine implements ProcessEngine {
   forget(id: string): void {
     this.changes++
     for (const slot of this.programs.get(id)?.values() ?? []) {
+      this.cancelPending(slot)
       this.removeSection(slot)
       this.byName.delete(slot.name)
     }
@@ -181,13 +193,14 @@ export class SupervisordEngine implements ProcessEngine {
     const slots = this.select(id, port)
     for (const slot of slots) this.markStarting(slot)
     await this.configChain
-    await Promise.all(slots.map((slot) => this.locks.run(slot.name, () => this.startSlot(slot))))
+    await Promise.all(slots.map((slot) => this.locks.run(slot.name, () => this.startSlot(slot, 'command'))))
   }
 
   /** From the request on, a stopped instance reads STARTING until supervisord's answer is in. */
   private markStarting(slot: Slot): void {
     const { state } = this.snapshot(slot)
     if (state === 'STOPPED' || state === 'EXITED' || state === 'FATAL') {
+      this.cancelPending(slot)
       slot.starting = true
       this.changed()
     }
@@ -202,7 +215,7 @@ export class SupervisordEngine implements ProcessEngine {
     await this.configChain
     await Promise.all(this.select(id, port).map((slot) => this.locks.run(slot.name, async () => {
       await this.stopSlot(slot)
-      await this.startSlot(slot)
+      await this.startSlot(slot, 'command')
     })))
   }
 
@@ -259,7 +272,7 @@ export class SupervisordEngine implements ProcessEngine {
   private snapshot(slot: Slot): InstanceSnapshot {
     const base = { port: slot.port, exitStatus: slot.exitStatus, spawnError: slot.spawnError }
     if (slot.starting) return { ...base, state: 'STARTING', pid: null, startedAt: null, spawnError: null }
-    if (slot.refused) return { ...base, state: 'FATAL', pid: null, startedAt: null }
+    if (slot.local !== null) return { ...base, state: slot.local, pid: null, startedAt: null }
     if (!this.up && slot.info !== null && slot.info.statename !== 'STOPPED') return { ...base, state: 'UNKNOWN', pid: null, startedAt: null }
     const info = slot.info
     if (info === null) return { ...base, state: 'STOPPED', pid: null, startedAt: null }
@@ -305,7 +318,13 @@ export class SupervisordEngine implements ProcessEngine {
     })
   }
 
-  private async startSlot(slot: Slot): Promise<void> {
+  /** A start command begins afresh (no earlier failures); a retry or an autorestart goes on counting. */
+  private async startSlot(slot: Slot, why: 'command' | 'retry' | 'autorestart'): Promise<void> {
+    if (why === 'command') {
+      this.cancelPending(slot)
+      slot.failures = 0
+      slot.crashes = 0
+    }
     try {
       await this.startNow(slot)
     } finally {
@@ -321,16 +340,15 @@ export class SupervisordEngine implements ProcessEngine {
     // A fresh start: the last attempt's reason goes, and the plan is made again (a log
     // directory created since, a user added since).
     slot.spawnError = null
-    slot.refused = false
+    slot.local = null
     slot.plan = planInstance(slot.program, slot.port, { scope: this.scope, logs: this.logPaths(slot.program, slot.port) })
     if (this.writeSection(slot)) await this.scheduleSync()
     // The native spawner's checks, before supervisord forks: with startsecs 0 a missing
     // directory would otherwise be RUNNING for an instant, then crash in a loop.
     const live = ['STARTING', 'RUNNING', 'BACKOFF', 'STOPPING'].includes(slot.info?.statename ?? '')
-    const problem = slot.plan.problem ?? (live ? undefined : attemptProblem(slot.plan.attempt))
+    const problem = slot.plan.problem ?? (live ? undefined : attemptProblem(slot.plan.attempt) ?? logAccessProblem(slot.program, this.logPaths(slot.program, slot.port)))
     if (problem !== undefined) {
-      slot.refused = true
-      slot.spawnError = problem
+      this.refuseAttempt(slot, problem)
       return
     }
     try {
@@ -339,10 +357,54 @@ export class SupervisordEngine implements ProcessEngine {
       if (!(error instanceof XmlRpcFault) || (error.faultCode !== FAULTS.ALREADY_STARTED && error.faultCode !== FAULTS.SPAWN_ERROR)) throw this.engineError('start', error)
     }
     await this.refreshOne(slot)
+    // As with the native engine, a start returns once the program itself runs (a pid to report,
+    // and signals that reach it): supervisord's fork execs within milliseconds.
+    const pid = slot.info?.pid ?? 0
+    if (pid > 0) await this.untilExeced(pid)
+  }
+
+  /**
+   * An attempt the checks refused counts as a failed start, as in the native machine: BACKOFF and
+   * a new attempt after 1 s, 2 s … while startretries allow, then FATAL.
+   */
+  private refuseAttempt(slot: Slot, problem: string): void {
+    slot.failures++
+    slot.spawnError = problem
+    if (slot.failures > slot.program.startretries) {
+      slot.local = 'FATAL'
+      return
+    }
+    slot.local = 'BACKOFF'
+    this.schedule(slot, backoffDelayMs(slot.failures), 'retry')
+  }
+
+  /** Run a retry or an autorestart after `ms`, unless a command comes first. */
+  private schedule(slot: Slot, ms: number, why: 'retry' | 'autorestart'): void {
+    this.cancelPending(slot)
+    slot.pending = setTimeout(() => {
+      slot.pending = null
+      if (this.closed) return
+      void this.locks.run(slot.name, () => this.startSlot(slot, why)).catch((error: unknown) => {
+        this.options.log('error', `${slot.name}: ${why === 'retry' ? 'cannot try again' : 'cannot restart'}: ${(error as Error).message}`)
+      })
+    }, ms)
+  }
+
+  private cancelPending(slot: Slot): void {
+    if (slot.pending === null) return
+    clearTimeout(slot.pending)
+    slot.pending = null
   }
 
   private async stopSlot(slot: Slot): Promise<void> {
-    if (slot.refused) return
+    this.cancelPending(slot)
+    if (slot.local === 'BACKOFF') {
+      // Nothing runs while a refused attempt waits for its retry: BACKOFF -> STOPPED.
+      slot.local = 'STOPPED'
+      this.changed()
+      return
+    }
+    if (slot.local !== null) return
     if (!this.up) {
       if (slot.info === null || slot.info.statename === 'STOPPED') return
       this.requireUp()
@@ -397,6 +459,16 @@ export class SupervisordEngine implements ProcessEngine {
   private changed(): void {
     this.changes++
     for (const listener of [...this.listeners]) listener()
+  }
+
+  /**
+   * A RUNNING program exited (supervisord's EXITED). Its sections say autorestart=false: the
+   * daemon decides, with the native rules (exitcodes against 128 + signal, crash-loop delay).
+   */
+  private afterExit(slot: Slot, info: ProcessInfo): void {
+    if (!shouldRestart(slot.program.autorestart, slot.program.exitcodes, slot.exitStatus)) return
+    slot.crashes = nextCrashCount(slot.crashes, Math.max(0, info.stop - info.start) * 1000)
+    this.schedule(slot, crashLoopDelayMs(slot.crashes), 'autorestart')
   }
 
   // --- configuration ---------------------------------------------------------------------
@@ -534,6 +606,7 @@ export class SupervisordEngine implements ProcessEngine {
     if ((info.stop !== 0 && info.stop !== slot.seenStop) || replaced) {
       slot.seenStop = info.stop
       slot.exitStatus = exitStatusFromLog(this.sv.paths.logfile, slot.name) ?? (info.exitstatus === -1 ? null : info.exitstatus)
+      if (info.statename === 'EXITED' && !slot.stopping && !slot.starting) this.afterExit(slot, info)
     }
     if (info.statename === 'RUNNING') slot.spawnError = null
     if ((info.statename === 'BACKOFF' || info.statename === 'FATAL') && (before?.statename !== info.statename || slot.spawnError === null)) {
@@ -556,7 +629,9 @@ export class SupervisordEngine implements ProcessEngine {
     this.up = false
     if (this.pollTimer !== null) clearTimeout(this.pollTimer)
     this.pollTimer = null
-    const wanted = [...this.byName.values()].filter((s) => ['STARTING', 'RUNNING', 'BACKOFF'].includes(s.info?.statename ?? ''))
+    // Retries and autorestarts due meanwhile are part of the restart below.
+    const wanted = [...this.byName.values()].filter((s) => s.pending !== null || ['STARTING', 'RUNNING', 'BACKOFF'].includes(s.info?.statename ?? ''))
+    for (const slot of wanted) this.cancelPending(slot)
     this.problem = `${reason}; restarting it`
     this.options.log('error', `${reason}: its programs are stopped, then supervisord and ${wanted.length} programs are started again`)
     this.changed()
@@ -581,7 +656,7 @@ export class SupervisordEngine implements ProcessEngine {
     this.up = true
     for (const slot of this.byName.values()) slot.info = null
     await this.refresh().catch(() => undefined)
-    await Promise.all(wanted.map((slot) => this.locks.run(slot.name, () => this.startSlot(slot)).catch((error: unknown) => {
+    await Promise.all(wanted.map((slot) => this.locks.run(slot.name, () => this.startSlot(slot, 'autorestart')).catch((error: unknown) => {
       this.options.log('error', `${slot.name}: cannot start again after the supervisord restart: ${(error as Error).message}`)
     })))
     this.problem = null
