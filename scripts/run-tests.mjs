@@ -2,7 +2,7 @@
 // Finds every *.test.ts under the given folders (default: test/, without test/stress, which only
 // runs when named: `npm run test:stress`) and runs them with node:test.
 // Node 20's --test does not expand globs itself, hence this small runner.
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
 
@@ -25,10 +25,13 @@ const run = (list, env = {}) => spawnSync(process.execPath, [
   '--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeout}`, '--test-reporter=spec', ...list,
 ], { stdio: 'inherit', env: { ...process.env, ...env } }).status ?? 1
 
-// The engine matrix: files marked `// engine-matrix: supervisord` run a second time against
-// the supervisord engine (skipped, with a note, where supervisord is not installed).
+// The engine matrix: every suite that drives a real daemon (test/api, test/cli, test/client)
+// runs a second time against the supervisord engine (skipped, with a note, where supervisord is
+// not installed). A test of something the supervisord engine does differently by design skips
+// itself there, naming the difference (nativeOnly in test/helpers/daemon.ts).
+const MATRIX_ROOTS = ['api', 'cli', 'client'].map((folder) => join('test', folder) + '/')
 const matrix = process.env.HOODY_TEST_ENGINE === undefined
-  ? files.filter((file) => /^\/\/ engine-matrix: supervisord$/m.test(readFileSync(file, 'utf8')))
+  ? files.filter((file) => MATRIX_ROOTS.some((root) => file.startsWith(root)))
   : []
 let status = run(files)
 if (matrix.length > 0) {

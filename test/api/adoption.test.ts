@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { cleanup } from '../helpers/cleanup.js'
-import { exitOf, startDaemon, tempDir, waitForStatus, type DaemonHandle } from '../helpers/daemon.js'
+import { exitOf, nativeOnly, startDaemon, tempDir, waitForStatus, type DaemonHandle } from '../helpers/daemon.js'
 import { freePorts } from '../helpers/ports.js'
 import { isAlive, killQuietly, procStat } from '../helpers/proc.js'
 import { waitFor } from '../helpers/wait.js'
@@ -39,7 +39,7 @@ async function killDaemon(daemon: DaemonHandle): Promise<void> {
 }
 
 describe('adoption after the daemon is SIGKILLed', () => {
-  test(`${PROGRAMS} programs, a port range and a chatty program are supervised again, not duplicated`, async (t) => {
+  test(`${PROGRAMS} programs, a port range and a chatty program are supervised again, not duplicated`, nativeOnly('adoption is a reconnect to the running supervisord, tested in supervisord-engine.test.ts'), async (t) => {
     const dataDir = tempDir(t)
     const first = await startDaemon(t, { dataDir })
     // A unique argument per program lets the test count its processes system-wide.

@@ -1,4 +1,3 @@
-// engine-matrix: supervisord
 import assert from 'node:assert/strict'
 import { closeSync, ftruncateSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
 import { join } from 'node:path'

@@ -52,6 +52,14 @@ export function tempDir(t: TestContext, prefix = 'hoody-test-'): string {
 /** The engine the API suite runs on: HOODY_TEST_ENGINE=supervisord runs it against supervisord. */
 export const TEST_ENGINE = process.env.HOODY_TEST_ENGINE ?? 'native'
 
+/**
+ * The `skip` option of a test that checks what the supervisord engine does differently, by
+ * design and documented in docs/engines.md: skipped with that reason on supervisord only.
+ */
+export function nativeOnly(reason: string): { skip: string | false } {
+  return { skip: TEST_ENGINE === 'supervisord' ? `supervisord engine: ${reason} (docs/engines.md)` : false }
+}
+
 export function spawnDaemon(args: string[], env: Record<string, string | undefined> = {}): ChildProcess {
   // The bin itself, as users run it: its shebang carries the daemon's V8 flags.
   return spawn(BIN, args, {

@@ -56,7 +56,8 @@ const LOG_NAME = /^[a-z0-9][a-z0-9._-]{0,63}(-\d{1,5})?\.(stdout|stderr)\.log(\.
 // own folders (logs/, and whatever the engine keeps, such as FIFOs) hold id-named entries only.
 const DATA_FILE = /^[a-z][a-z0-9_-]*\.(json|pid)(\.tmp-[0-9]+-[0-9a-f]+)?$/
 const DATA_FOLDER = /^[a-z][a-z0-9_-]*$/
-const ENGINE_ENTRY = /^[a-z0-9.][a-z0-9._-]*$/
+// (the supervisord engine names a port's section file <id>@<port>.conf)
+const ENGINE_ENTRY = /^[a-z0-9.][a-z0-9._-]*(@\d{1,5}\.conf[a-z0-9._-]*)?$/
 
 // ---------------------------------------------------------------------------------------------
 // The route table, from the app itself: a new route is fuzzed without touching this file.

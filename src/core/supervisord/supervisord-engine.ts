@@ -72,6 +72,14 @@ interface Slot {
   execed?: number
   /** A stop is in progress: it deals with the process group itself. */
   stopping: boolean
+  /**
+   * The read sequence number of the newest information applied, or of the last command sent:
+   * an answer to a read sent before it is stale (answers on separate connections can be
+   * handled out of order) and is dropped, so a state never goes back in time.
+   */
+  seq: number
+  /** A process of this instance was last known to exist (or was just started): its end is an exit. */
+  expectExit: boolean
 }
 
 export interface SupervisordEngineOptions {
@@ -86,6 +94,7 @@ export interface SupervisordEngineOptions {
   readonly log: (level: 'info' | 'warn' | 'error', message: string) => void
 }
 
+const LIVE_STATES: readonly string[] = ['STARTING', 'RUNNING', 'BACKOFF', 'STOPPING']
 const isState = (name: string): name is ProcessState => (PROCESS_STATES as readonly string[]).includes(name)
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const target = (name: string) => `${name}:${name}`
@@ -114,6 +123,7 @@ export class SupervisordEngine implements ProcessEngine {
   private restartDelay = RESTART_BASE_MS
   private pollTimer: NodeJS.Timeout | null = null
   private pollDue = 0
+  private readSeq = 0
 
   constructor(options: SupervisordEngineOptions) {
     this.options = options
@@ -139,9 +149,15 @@ export class SupervisordEngine implements ProcessEngine {
   }
 
   /** From now on configuration changes reach supervisord; the first sync removes programs gone meanwhile. */
-  activate(): Promise<void> {
+  async activate(): Promise<void> {
     this.activated = true
-    return this.scheduleSync()
+    await this.scheduleSync()
+    // A supervisord we reconnected to may run programs disabled while no daemon ran: as after a
+    // native adoption, they are stopped.
+    const disabled = [...this.byName.values()].filter((slot) => !slot.program.enabled && LIVE_STATES.includes(slot.info?.statename ?? ''))
+    if (disabled.length === 0) return
+    this.options.log('warn', `stopping ${disabled.length} running programs that were disabled while no daemon ran`)
+    await Promise.all(disabled.map((slot) => this.locks.run(slot.name, () => this.stopSlot(slot))))
   }
 
   /** Stop polling and shut our supervisord down (it stops whatever still runs). */
@@ -161,7 +177,7 @@ export class SupervisordEngine implements ProcessEngine {
     for (const port of instancePorts(program.port_range)) {
       const plan = planInstance(program, port, { scope: this.scope, logs: this.logPaths(program, port) })
       const slot = existing.get(port) ?? {
-        programId: program.id, port, name: sectionName(program.id, port), program, plan, written: '', info: null, local: null, failures: 0, crashes: 0, pending: null, exitStatus: null, spawnError: null, seenStop: 0, starting: false, stopping: false,
+        programId: program.id, port, name: sectionName(program.id, port), program, plan, written: '', info: null, local: null, failures: 0, crashes: 0, pending: null, exitStatus: null, spawnError: null, seenStop: 0, starting: false, stopping: false, seq: 0, expectExit: false,
       }
       slot.program = program
       slot.plan = plan
@@ -345,17 +361,20 @@ export class SupervisordEngine implements ProcessEngine {
     if (this.writeSection(slot)) await this.scheduleSync()
     // The native spawner's checks, before supervisord forks: with startsecs 0 a missing
     // directory would otherwise be RUNNING for an instant, then crash in a loop.
-    const live = ['STARTING', 'RUNNING', 'BACKOFF', 'STOPPING'].includes(slot.info?.statename ?? '')
+    const live = LIVE_STATES.includes(slot.info?.statename ?? '')
     const problem = slot.plan.problem ?? (live ? undefined : attemptProblem(slot.plan.attempt) ?? logAccessProblem(slot.program, this.logPaths(slot.program, slot.port)))
     if (problem !== undefined) {
       this.refuseAttempt(slot, problem)
       return
     }
+    this.fence(slot)
     try {
       await this.sv.client.call('supervisor.startProcess', [target(slot.name), false])
     } catch (error) {
       if (!(error instanceof XmlRpcFault) || (error.faultCode !== FAULTS.ALREADY_STARTED && error.faultCode !== FAULTS.SPAWN_ERROR)) throw this.engineError('start', error)
     }
+    // A quick program may be gone again before the next read: that end is still an exit to see.
+    slot.expectExit = true
     await this.refreshOne(slot)
     // As with the native engine, a start returns once the program itself runs (a pid to report,
     // and signals that reach it): supervisord's fork execs within milliseconds.
@@ -426,6 +445,7 @@ export class SupervisordEngine implements ProcessEngine {
     if (pid > 0) await this.untilExeced(pid)
     const began = Date.now()
     const limitMs = Math.ceil(slot.program.stopwaitsecs) * 1000
+    this.fence(slot)
     try {
       await this.sv.client.call('supervisor.stopProcess', [target(slot.name), true], limitMs + 30_000)
     } catch (error) {
@@ -466,7 +486,7 @@ export class SupervisordEngine implements ProcessEngine {
    * daemon decides, with the native rules (exitcodes against 128 + signal, crash-loop delay).
    */
   private afterExit(slot: Slot, info: ProcessInfo): void {
-    if (!shouldRestart(slot.program.autorestart, slot.program.exitcodes, slot.exitStatus)) return
+    if (!slot.program.enabled || !shouldRestart(slot.program.autorestart, slot.program.exitcodes, slot.exitStatus)) return
     slot.crashes = nextCrashCount(slot.crashes, Math.max(0, info.stop - info.start) * 1000)
     this.schedule(slot, crashLoopDelayMs(slot.crashes), 'autorestart')
   }
@@ -526,8 +546,10 @@ export class SupervisordEngine implements ProcessEngine {
     }
     for (const name of changedNames) {
       // A live group keeps its old configuration until it is stopped (the API refuses such edits anyway).
-      const live = this.byName.get(name)?.info
+      const slot = this.byName.get(name)
+      const live = slot?.info
       if (live !== undefined && live !== null && !['STOPPED', 'EXITED', 'FATAL'].includes(live.statename)) continue
+      if (slot !== undefined) this.fence(slot)
       await this.call('supervisor.removeProcessGroup', [name]).catch(() => undefined)
       await this.call('supervisor.addProcessGroup', [name]).catch(() => undefined)
     }
@@ -569,6 +591,7 @@ export class SupervisordEngine implements ProcessEngine {
   private async refresh(): Promise<void> {
     if (!this.up) return
     let infos: ProcessInfo[]
+    const seq = ++this.readSeq
     try {
       infos = await this.sv.client.call('supervisor.getAllProcessInfo') as unknown as ProcessInfo[]
       this.unanswered = null
@@ -579,18 +602,30 @@ export class SupervisordEngine implements ProcessEngine {
     let moved = false
     for (const info of infos) {
       const slot = this.byName.get(info.group)
-      if (slot !== undefined && this.apply(slot, info)) moved = true
+      if (slot !== undefined && this.applyFresh(slot, info, seq)) moved = true
     }
     if (moved) this.changed()
   }
 
   private async refreshOne(slot: Slot): Promise<void> {
+    const seq = ++this.readSeq
     try {
       const info = await this.sv.client.call('supervisor.getProcessInfo', [target(slot.name)]) as unknown as ProcessInfo
-      if (this.apply(slot, info)) this.changed()
+      if (this.applyFresh(slot, info, seq)) this.changed()
     } catch (error) {
       if (!(error instanceof XmlRpcFault)) throw this.engineError('read the state of', error)
     }
+  }
+
+  /** Reads sent before this point no longer apply to the slot (a command is about to change it). */
+  private fence(slot: Slot): void {
+    slot.seq = ++this.readSeq
+  }
+
+  private applyFresh(slot: Slot, info: ProcessInfo, seq: number): boolean {
+    if (seq < slot.seq) return false
+    slot.seq = seq
+    return this.apply(slot, info)
   }
 
   /** Take a new process info into the slot; true when its snapshot may have changed. */
@@ -601,9 +636,13 @@ export class SupervisordEngine implements ProcessEngine {
     // group may outlive it. supervisord itself only signals the group on a stop.
     // A stop in progress waits stopwaitsecs for the group before it kills it.
     if (!slot.stopping && before !== null && before.pid !== 0 && before.pid !== info.pid && groupAlive(before.pid)) signalGroup(before.pid, 'SIGKILL')
-    // An exit since the last look: a new stop time, or another pid (respawned within the second).
+    // An exit since the last look: a live process is not live any more, a new stop time, or
+    // another pid (respawned within the second; supervisord's times are whole seconds).
     const replaced = before !== null && before.pid !== 0 && before.pid !== info.pid
-    if ((info.stop !== 0 && info.stop !== slot.seenStop) || replaced) {
+    const live = LIVE_STATES.includes(info.statename)
+    const ended = slot.expectExit && !live
+    slot.expectExit = live
+    if ((info.stop !== 0 && info.stop !== slot.seenStop) || replaced || ended) {
       slot.seenStop = info.stop
       slot.exitStatus = exitStatusFromLog(this.sv.paths.logfile, slot.name) ?? (info.exitstatus === -1 ? null : info.exitstatus)
       if (info.statename === 'EXITED' && !slot.stopping && !slot.starting) this.afterExit(slot, info)
