@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { HoodyManager } from './managers/hoody.js'
+import { HOODY_LABELS, HoodyManager } from './managers/hoody.js'
 import type { Manager } from './managers/manager.js'
 import { Pm2Manager } from './managers/pm2.js'
 import { ensureSupervisord, SupervisordManager } from './managers/supervisord.js'
@@ -21,9 +21,12 @@ const settings = quick
 type Factory = () => Manager
 
 function managers(): { label: string; make: Factory }[] {
-  const list: { label: string; make: Factory }[] = [{ label: 'Hoody Daemon', make: () => new HoodyManager() }]
+  const list: { label: string; make: Factory }[] = [{ label: HOODY_LABELS.native, make: () => new HoodyManager() }]
   const supervisord = ensureSupervisord()
-  if (supervisord !== undefined) list.push({ label: 'supervisord', make: () => new SupervisordManager(supervisord) })
+  if (supervisord !== undefined) {
+    list.push({ label: HOODY_LABELS.supervisord, make: () => new HoodyManager('supervisord') })
+    list.push({ label: 'supervisord', make: () => new SupervisordManager(supervisord) })
+  }
   else console.error('supervisord is not installed and could not be installed: its column stays empty')
   list.push({ label: 'PM2', make: () => new Pm2Manager() })
   return list

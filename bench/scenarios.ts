@@ -93,7 +93,7 @@ export async function p3(manager: Manager | 'bare-node', seconds: number): Promi
   await manager.startAll(programs)
   await waitUntil(async () => (await manager.status()).filter((s) => s.running).length >= 100, 120_000, 'P3 programs RUNNING', 20)
   const all = await rps(manager.statusRequest, seconds)
-  const oneRequest = manager.label === 'Hoody Daemon'
+  const oneRequest = manager.label.startsWith('Hoody Daemon')
     ? { ...manager.statusRequest, url: `${manager.statusRequest.url}/p3x0` }
     : { ...manager.statusRequest, body: manager.statusRequest.body?.replace('getAllProcessInfo</methodName><params>', 'getProcessInfo</methodName><params><param><value><string>p3x0</string></value></param>') }
   const single = await rps(oneRequest, seconds)

@@ -1,6 +1,6 @@
 // Hoody Daemon: the real server on a free port with a temp data dir.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -14,18 +14,27 @@ function quote(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
 }
 
+/** The labels of the two Hoody Daemon columns: the report compares these with the others. */
+export const HOODY_LABELS = { native: 'Hoody Daemon', supervisord: 'Hoody Daemon (supervisord engine)' } as const
+
 export class HoodyManager implements Manager {
-  readonly label = 'Hoody Daemon'
+  readonly label: string
+  private readonly engine: 'native' | 'supervisord'
   private child: ChildProcess | undefined
   private dataDir = ''
   private client: HoodyDaemonClient | undefined
   private url = ''
   statusRequest: Manager['statusRequest']
 
+  constructor(engine: 'native' | 'supervisord' = 'native') {
+    this.engine = engine
+    this.label = HOODY_LABELS[engine]
+  }
+
   async up(): Promise<void> {
     this.dataDir = mkdtempSync(join(tmpdir(), 'bench-hoody-'))
     // The bin itself, so the V8 flags of its shebang apply as they do for users.
-    const child = spawn(BIN, ['serve', '--port', '0', '--data-dir', this.dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(BIN, ['serve', '--port', '0', '--data-dir', this.dataDir, '--log-level', 'warn', '--engine', this.engine], { stdio: ['ignore', 'pipe', 'inherit'] })
     this.child = child
     let out = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk })
@@ -71,8 +80,17 @@ export class HoodyManager implements Manager {
     return (await this.api.daemon.logs.get(program.name, { lines })).stdout
   }
 
+  /** The daemon, and with the supervisord engine its private supervisord: both are the manager's cost. */
   managerPids(): number[] {
-    return this.child?.pid === undefined ? [] : [this.child.pid]
+    const pids = this.child?.pid === undefined ? [] : [this.child.pid]
+    if (this.engine === 'supervisord') {
+      try {
+        pids.push(Number(readFileSync(join(this.dataDir, 'supervisord', 'supervisord.pid'), 'utf8').trim()))
+      } catch {
+        // not running
+      }
+    }
+    return pids
   }
 }
 
