@@ -2,7 +2,7 @@
 // daemon starts, watches and restarts. Skipped when supervisord is not installed (CI installs it).
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test, type TestContext } from 'node:test'
 import { FIXTURES, startDaemon, waitForStatus, type DaemonHandle } from '../helpers/daemon.js'
@@ -113,6 +113,42 @@ describe('supervisord engine', { skip: installed ? false : 'supervisord is not i
     })
     assert.ok(isAlive(restarted.pid))
     assert.equal(restarted.exit_status, 137)
+  })
+
+  test('state changes arrive through the event relay, not the 5 s safety poll', async (t) => {
+    const daemon = await start(t)
+    const dir = join(daemon.dataDir, 'supervisord')
+    assert.ok(lstatSync(join(dir, 'events.fifo')).isFIFO())
+    await daemon.add({ name: 'watched', command: 'sleep 1000', startsecs: 0, autorestart: false })
+    const { pid } = (await daemon.post('/programs/watched/start')).body
+    // The relay is a process of supervisord's, running its script against our FIFO.
+    const relay = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).find((entry) => {
+      try {
+        return readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(join(dir, 'event-relay.py'))
+      } catch {
+        return false
+      }
+    })
+    assert.ok(relay !== undefined, 'the event relay runs')
+    assert.equal(procStat(Number(relay))?.ppid, privatePid(daemon))
+    // Polling alone (every 1 s at best) would report an exit after ~500 ms on average; through
+    // the relay it takes a few ms. The median of seven leaves no room for lucky polls.
+    const took: number[] = []
+    let current = pid as number
+    for (let round = 0; round < 7; round++) {
+      const began = Date.now()
+      process.kill(current, 'SIGKILL')
+      const exited = await waitFor(async () => {
+        const s = (await daemon.get('/status/watched')).body
+        return s.status === 'EXITED' ? s : undefined
+      }, { timeoutMs: 10_000, intervalMs: 5, message: 'the exit to be reported' })
+      took.push(Date.now() - began)
+      assert.equal(exited.exit_status, 137)
+      current = (await daemon.post('/programs/watched/start')).body.pid
+    }
+    await daemon.post('/programs/watched/stop')
+    const median = [...took].sort((a, b) => a - b)[3] ?? Infinity
+    assert.ok(median < 250, `exits reported after ${took.join(', ')} ms`)
   })
 
   test('a missing executable: SPAWN_ERROR naming it, then FATAL after the retries', async (t) => {

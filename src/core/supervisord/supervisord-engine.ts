@@ -1,7 +1,7 @@
 // The supervisord engine: the same ProcessEngine contract as the native one, carried out by a
 // private supervisord over XML-RPC on its unix socket. One [program:x] section per instance;
 // states are polled (getAllProcessInfo) into snapshots; logs are the files supervisord writes.
-import { readdirSync, readFileSync, unlinkSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { EngineError } from '../../errors.js'
 import type { Program } from '../../schema/program.js'
@@ -17,12 +17,18 @@ import { LogFollower } from './log-follower.js'
 import { defaultLogPaths } from './log-paths.js'
 import { planInstance, sectionName, type InstancePlan } from './program-section.js'
 import { attemptProblem, exitStatusFromLog, logAccessProblem, spawnErrorOf } from './spawn-reason.js'
-import { findSupervisord, SupervisordProcess } from './supervisord-process.js'
+import { readRelay } from './event-relay.js'
+import { findSupervisord, SupervisordProcess, supervisordPaths } from './supervisord-process.js'
 import { FAULTS, XmlRpcFault } from './xmlrpc-client.js'
 
-/** Poll supervisord this often while something waits or moves, and this often otherwise. */
-const FAST_POLL_MS = 100
-const SLOW_POLL_MS = 250
+/**
+ * State changes arrive as events (event-relay.ts); polling every process is only the safety net
+ * for a lost event: this often while something waits or moves, and this often otherwise.
+ */
+const FAST_POLL_MS = 1000
+const SLOW_POLL_MS = 5000
+/** Up to this many instances changed at once are read one by one; more, all in one call. */
+const EVENT_READS_MAX = 8
 /** After supervisord died: wait this long before the first restart, doubling up to the cap. */
 const RESTART_BASE_MS = 1000
 const RESTART_CAP_MS = 30_000
@@ -124,6 +130,9 @@ export class SupervisordEngine implements ProcessEngine {
   private pollTimer: NodeJS.Timeout | null = null
   private pollDue = 0
   private readSeq = 0
+  private relay: { close: () => void } | null = null
+  /** Instances named by events since the last read of their state. */
+  private readonly eventDue = new Set<Slot>()
 
   constructor(options: SupervisordEngineOptions) {
     this.options = options
@@ -142,6 +151,9 @@ export class SupervisordEngine implements ProcessEngine {
       throw new EngineError('--engine supervisord: supervisord was not found on PATH; install it (Debian/Ubuntu: apt-get install supervisor) or use --engine native')
     }
     this.binary = binary
+    // The reader first: the relay's first events already find it.
+    mkdirSync(this.options.dir, { recursive: true, mode: 0o700 })
+    this.relay = readRelay(supervisordPaths(this.options.dir).events, (group) => { this.onEvent(group) })
     const how = await this.sv.open(binary, () => this.stopOrphans())
     this.up = true
     this.schedulePoll(0)
@@ -163,6 +175,7 @@ export class SupervisordEngine implements ProcessEngine {
   /** Stop polling and shut our supervisord down (it stops whatever still runs). */
   async close(): Promise<void> {
     this.closed = true
+    this.relay?.close()
     if (this.pollTimer !== null) clearTimeout(this.pollTimer)
     for (const slot of this.byName.values()) this.cancelPending(slot)
     this.follower.close()
@@ -569,7 +582,28 @@ export class SupervisordEngine implements ProcessEngine {
     return this.sv.client.call(method, params)
   }
 
-  // --- polling ---------------------------------------------------------------------------
+  // --- events and polling ----------------------------------------------------------------
+
+  /** supervisord says the state of a group changed: read it now (several at once: together). */
+  private onEvent(group: string): void {
+    const slot = this.byName.get(group)
+    if (slot === undefined || this.closed) return
+    const first = this.eventDue.size === 0
+    this.eventDue.add(slot)
+    if (first) setImmediate(() => { this.readEventDue() })
+  }
+
+  private readEventDue(): void {
+    const due = [...this.eventDue]
+    this.eventDue.clear()
+    if (!this.up) return
+    if (due.length > EVENT_READS_MAX) {
+      void this.refresh().catch(() => undefined)
+      return
+    }
+    for (const slot of due) void this.refreshOne(slot).catch(() => undefined)
+  }
+
 
   private schedulePoll(ms: number): void {
     if (this.closed || !this.up) return
@@ -645,7 +679,7 @@ export class SupervisordEngine implements ProcessEngine {
     if ((info.stop !== 0 && info.stop !== slot.seenStop) || replaced || ended) {
       slot.seenStop = info.stop
       slot.exitStatus = exitStatusFromLog(this.sv.paths.logfile, slot.name) ?? (info.exitstatus === -1 ? null : info.exitstatus)
-      if (info.statename === 'EXITED' && !slot.stopping && !slot.starting) this.afterExit(slot, info)
+      if (info.statename === 'EXITED' && !slot.stopping) this.afterExit(slot, info)
     }
     if (info.statename === 'RUNNING') slot.spawnError = null
     if ((info.statename === 'BACKOFF' || info.statename === 'FATAL') && (before?.statename !== info.statename || slot.spawnError === null)) {

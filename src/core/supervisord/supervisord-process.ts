@@ -8,7 +8,8 @@ import { delimiter, join } from 'node:path'
 import { EngineError } from '../../errors.js'
 import { isRunningProcess, processStartTime } from '../../system/proc-identity.js'
 import { signalGroup } from '../kill.js'
-import { writeAtomic } from './config-writer.js'
+import { commandWord, writeAtomic } from './config-writer.js'
+import { pythonOf, RELAY_GROUP, writeRelayScript } from './event-relay.js'
 import { XmlRpcClient } from './xmlrpc-client.js'
 
 /** A unix socket path longer than this does not fit sockaddr_un. */
@@ -26,6 +27,10 @@ export interface SupervisordPaths {
   readonly logfile: string
   /** supervisord's own stdout/stderr (start-up errors). */
   readonly outfile: string
+  /** The event relay: its script, the FIFO it writes to, its stderr. */
+  readonly relayScript: string
+  readonly events: string
+  readonly relayLog: string
 }
 
 export function supervisordPaths(dir: string): SupervisordPaths {
@@ -37,6 +42,9 @@ export function supervisordPaths(dir: string): SupervisordPaths {
     pidfile: join(dir, 'supervisord.pid'),
     logfile: join(dir, 'supervisord.log'),
     outfile: join(dir, 'supervisord.out'),
+    relayScript: join(dir, 'event-relay.py'),
+    events: join(dir, 'events.fifo'),
+    relayLog: join(dir, 'event-relay.log'),
   }
 }
 
@@ -58,7 +66,7 @@ export function findSupervisord(path = process.env.PATH ?? '/usr/local/bin:/usr/
 const ini = (text: string) => text.replaceAll('%', '%%')
 
 /** The main config: only our socket, our logs, our include dir (relative: a dir with spaces stays one glob). */
-export function renderMainConfig(paths: SupervisordPaths, identifier: string): string {
+export function renderMainConfig(paths: SupervisordPaths, identifier: string, python: string): string {
   return `; written by hoody-daemon at every start; edits are overwritten
 [unix_http_server]
 file=${ini(paths.socket)}
@@ -78,6 +86,17 @@ minfds=1024
 
 [rpcinterface:supervisor]
 supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[eventlistener:${RELAY_GROUP}]
+command=${[python, paths.relayScript, paths.events].map(commandWord).join(' ')}
+events=PROCESS_STATE
+autostart=true
+autorestart=true
+startsecs=0
+stdout_logfile=NONE
+stderr_logfile=${ini(paths.relayLog)}
+stderr_logfile_maxbytes=1MB
+stderr_logfile_backups=1
 
 [include]
 files = programs/*.conf
@@ -139,7 +158,8 @@ export class SupervisordProcess {
   async open(binary: string, beforeStart: () => Promise<unknown>): Promise<'reconnected' | 'started'> {
     mkdirSync(this.paths.dir, { recursive: true, mode: 0o700 })
     mkdirSync(this.paths.includeDir, { recursive: true, mode: 0o700 })
-    writeAtomic(this.paths.config, renderMainConfig(this.paths, this.identifier))
+    writeRelayScript(this.paths.relayScript)
+    writeAtomic(this.paths.config, renderMainConfig(this.paths, this.identifier, pythonOf(binary)))
     if (await this.reconnect()) return 'reconnected'
     await beforeStart()
     await this.start(binary)
