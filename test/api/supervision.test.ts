@@ -46,7 +46,9 @@ describe('supervision', () => {
 
   test('a program dying before startsecs backs off, then goes FATAL; start answers SPAWN_ERROR', async (t) => {
     const daemon = await startDaemon(t)
-    await daemon.add({ name: 'flaky', command: exitWith(1), startsecs: 1, startretries: 2 })
+    // startsecs 2, not 1: supervisord's loop waits up to 1 s and checks startsecs before it reaps,
+    // so on a loaded machine a program that died at once can pass for RUNNING (docs/engines.md).
+    await daemon.add({ name: 'flaky', command: exitWith(1), startsecs: 2, startretries: 2 })
     const reply = await daemon.post('/programs/flaky/start')
     assert.equal(reply.status, 500)
     assert.equal(reply.body.code, 'SPAWN_ERROR')
