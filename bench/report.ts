@@ -26,7 +26,8 @@ export function renderReport(results: Results, settings: Record<string, unknown>
   out.push(`Machine: ${results.machine.cores} cores (${results.machine.cpu}), ${results.machine.memoryGiB} GiB, Node ${results.machine.node}.`)
   out.push(`Versions: ${Object.entries(results.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`)
   out.push(`Settings: \`${JSON.stringify(settings)}\`. Figures are min / **median** / max over the runs.`, '')
-  out.push('"Hoody Daemon" is the default native engine; "Hoody Daemon (supervisord engine)" is the same daemon with `--engine supervisord`, driving its private supervisord over XML-RPC (its RSS and CPU include that supervisord). The targets are the native engine\'s; the second column shows what the REST layer costs over plain supervisord, and where it brings supervisord\'s own figures.', '')
+  const hasEngineColumn = Object.values(s).some((rows) => Object.keys(rows).some((who) => who.startsWith('Hoody Daemon (')))
+  if (hasEngineColumn) out.push('"Hoody Daemon" is the default native engine; "Hoody Daemon (supervisord engine)" is the same daemon with `--engine supervisord`, driving its private supervisord over XML-RPC (its RSS and CPU include that supervisord). The targets are the native engine\'s; the second column shows what the REST layer costs over plain supervisord, and where it brings supervisord\'s own figures.', '')
 
   for (const key of Object.keys(s).filter((k) => k.startsWith('P1-'))) {
     const rows = s[key] as Record<string, { start: Summary; stop: Summary } | undefined>
