@@ -1,7 +1,6 @@
 // One process instance: the only writer of its state. It feeds events to the pure machine,
 // carries out the effects (spawn, signal, timers) and serialises commands, so two racing
 // starts can never spawn twice.
-import type { ChildProcess } from 'node:child_process'
 import { closeSync } from 'node:fs'
 import type { Socket } from 'node:net'
 import { EngineError } from '../errors.js'
@@ -16,7 +15,7 @@ import { exitStatusOf, groupAlive, signalGroup, toSignal } from './kill.js'
 import { transition } from './machine.js'
 import { openOutputPipe, reopenOutputPipe, type ProgramEnd } from './output-pipe.js'
 import { portHolder } from './port-check.js'
-import { spawnProcess, type ProcessSpec } from './spawner.js'
+import { spawnProcess, type ProcessSpec, type SpawnedChild } from './spawner.js'
 import { daemonIsRoot, findUserSync, identityOf, isDaemonUser } from './users.js'
 import type { Effect, MachineContext, MachineEvent, ProcessState, TimerName } from './states.js'
 
@@ -66,7 +65,7 @@ export interface ProcessRecord {
 
 interface LiveProcess extends ProcessRecord {
   /** null for a process adopted from a previous run: not our child, watched through /proc. */
-  readonly child: ChildProcess | null
+  readonly child: SpawnedChild | null
   /** Resolves once both pipes have closed and everything read from them is in the log files. */
   readonly drained: Promise<void>
 }
@@ -385,7 +384,7 @@ export class Instance {
       drained: this.captureOutput(pipes.map((p) => p.reader), files),
     }
     this.live = live
-    child.once('exit', (code, signal) => { this.onExit(live, exitStatusOf(code, signal)) })
+    child.onExit((code, signal) => { this.onExit(live, exitStatusOf(code, signal)) })
     this.deps.onLiveChange()
     return undefined
   }

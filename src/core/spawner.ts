@@ -1,8 +1,9 @@
 // Turns an instance spec into a running child: checks what would make exec fail (so the
 // reason can be named), then spawns it as the leader of its own process group.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { accessSync, constants, statSync } from 'node:fs'
 import { delimiter, isAbsolute, join, resolve } from 'node:path'
+import { posixSpawner } from '../system/posix-spawn.js'
 import { MARKER_VARIABLE } from '../system/process-marker.js'
 import { parseCommand } from './command-line.js'
 import { daemonIsRoot, findUserSync, isDaemonUser, type SystemUser } from './users.js'
@@ -16,8 +17,14 @@ export interface ProcessSpec {
   readonly environment: Readonly<Record<string, string>>
 }
 
+/** A child the daemon spawned: its pid, and its end (reported once, after it has been reaped). */
+export interface SpawnedChild {
+  readonly pid: number
+  onExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void
+}
+
 export type SpawnOutcome =
-  | { readonly ok: true; readonly child: ChildProcess; readonly pid: number }
+  | { readonly ok: true; readonly child: SpawnedChild; readonly pid: number }
   | { readonly ok: false; readonly reason: string }
 
 const SETPRIV = '/usr/bin/setpriv'
@@ -128,8 +135,17 @@ export function spawnProcess(spec: ProcessSpec, output: { stdout: number; stderr
     const [file, args] = user === undefined
       ? [executable, parsed.args]
       : [SETPRIV, [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', executable, ...parsed.args]]
+    const argv0 = user === undefined ? parsed.file : SETPRIV
+    // posix_spawn where glibc has it: no copy of the daemon's page tables (see posix-spawn.ts).
+    const posix = posixSpawner()
+    if (posix !== undefined) {
+      const spawned = posix.spawn({ file, argv: [argv0, ...args], env, cwd, stdout: output.stdout, stderr: output.stderr })
+      if ('error' in spawned) return { ok: false, reason: `cannot execute '${parsed.file}': ${spawned.error}` }
+      const { pid } = spawned
+      return { ok: true, pid, child: { pid, onExit: (listener) => { posix.watch(pid, (exit) => { listener(exit.code, exit.signal) }) } } }
+    }
     const child = spawn(file, args, {
-      argv0: user === undefined ? parsed.file : SETPRIV,
+      argv0,
       cwd,
       env,
       detached: true,
@@ -140,7 +156,8 @@ export function spawnProcess(spec: ProcessSpec, output: { stdout: number; stderr
       child.once('error', () => undefined)
       return { ok: false, reason: `cannot execute '${parsed.file}'` }
     }
-    return { ok: true, child, pid: child.pid }
+    const { pid } = child
+    return { ok: true, pid, child: { pid, onExit: (listener) => { child.once('exit', listener) } } }
   } catch (error) {
     if (error instanceof SpawnRefused) return { ok: false, reason: error.message }
     if (error instanceof Error) return { ok: false, reason: error.message }

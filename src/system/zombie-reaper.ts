@@ -1,9 +1,10 @@
 // As PID 1 (a container's entrypoint, or `unshare --pid`), every orphan in the namespace is
 // reparented to the daemon, and the kernel keeps each one as a zombie until its parent waits
 // for it. Node waits only for the children it spawned itself, so the daemon waits for the
-// others through libc's waitpid (koffi, a maintained FFI with prebuilt binaries, loaded only
-// when the daemon is PID 1).
+// others through libc's waitpid (koffi, a maintained FFI with prebuilt binaries, which the
+// spawner uses too), except the children posix-spawn.ts collects itself.
 import { readdirSync, readFileSync } from 'node:fs'
+import { isPosixChild } from './posix-spawn.js'
 
 const WNOHANG = 1
 const SCAN_INTERVAL_MS = 500
@@ -62,7 +63,7 @@ export async function startZombieReaper(): Promise<ZombieReaper | undefined> {
     if (zombies.length === 0) return
     const ours = nodeChildren()
     for (const pid of zombies) {
-      if (ours.has(pid)) continue
+      if (ours.has(pid) || isPosixChild(pid)) continue
       if (waitpid(pid, [0], WNOHANG) === pid) reaped++
     }
   }

@@ -148,7 +148,8 @@ describe('environment, directory, command', () => {
     const { writeFileSync } = await import('node:fs')
     const script = join(dir, 'secret.sh')
     writeFileSync(script, '#!/bin/sh\nsleep 1000\n', { mode: 0o700 })
-    await daemon.add({ name: 'denied', command: script, user: user.name, startretries: 0 })
+    // startsecs 2: on supervisord a program that dies at once can pass for RUNNING with startsecs 1 under load (docs/engines.md).
+    await daemon.add({ name: 'denied', command: script, user: user.name, startretries: 0, startsecs: 2 })
     const reply = await daemon.post('/programs/denied/start')
     assert.equal(reply.status, 500)
     assert.equal(reply.body.code, 'SPAWN_ERROR')
