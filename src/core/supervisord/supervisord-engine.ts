@@ -181,6 +181,7 @@ export class SupervisordEngine implements ProcessEngine {
     this.follower.close()
     await this.configChain
     await this.sv.shutdown()
+    this.sv.client.close()
   }
 
   configure(program: Program): void {

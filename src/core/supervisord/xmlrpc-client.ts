@@ -1,6 +1,6 @@
 // A small typed XML-RPC client for supervisord, over its unix socket. It speaks the subset that
 // supervisord (Python's xmlrpc.client) emits: string, int/i4, boolean, double, nil, array, struct.
-import { request } from 'node:http'
+import { Agent, request } from 'node:http'
 
 export type XmlRpcValue = string | number | boolean | null | XmlRpcValue[] | { [key: string]: XmlRpcValue }
 
@@ -200,9 +200,26 @@ export interface XmlRpcClientOptions {
   readonly timeoutMs: number
 }
 
-/** One HTTP POST per call over the unix socket; no connection is kept between calls. */
+const CONNECTIONS = 64
+
+/**
+ * One HTTP POST per call over the unix socket. Connections are kept and reused: supervisord
+ * 4.2's poll loop keeps a closed connection's descriptor registered, and when the number is
+ * reused by a log file it opens (always readable), the loop spins at 100 % CPU for good
+ * (Supervisor/supervisor#807). A connection per call made that happen within seconds of
+ * starting 200 programs. So calls share a fixed pool of connections that stay open (a stop
+ * holds one until the program is stopped; more calls than connections wait their turn).
+ */
 export class XmlRpcClient {
+  // At most this many connections, all kept: none is ever closed while supervisord runs.
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS, maxFreeSockets: CONNECTIONS })
+
   constructor(private readonly options: XmlRpcClientOptions) {}
+
+  /** Close the kept connections (supervisord is shut down or replaced). */
+  close(): void {
+    this.agent.destroy()
+  }
 
   call(method: string, params: readonly XmlRpcValue[] = [], timeoutMs = this.options.timeoutMs): Promise<XmlRpcValue> {
     const body = Buffer.from(encodeCall(method, params))
@@ -211,7 +228,7 @@ export class XmlRpcClient {
         socketPath: this.options.socketPath,
         path: '/RPC2',
         method: 'POST',
-        agent: false,
+        agent: this.agent,
         headers: { 'content-type': 'text/xml', 'content-length': body.length, host: 'localhost' },
       }, (res) => {
         const chunks: Buffer[] = []
