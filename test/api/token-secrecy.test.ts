@@ -11,7 +11,9 @@ import { waitFor } from '../helpers/wait.js'
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {
     const path = join(dir, entry)
-    const stats = statSync(path)
+    // The daemon may be replacing a file meanwhile (an atomic write's temp file renamed away).
+    const stats = statSync(path, { throwIfNoEntry: false })
+    if (stats === undefined) return []
     // Regular files only: the output FIFOs under run/ would block a read for ever.
     return stats.isDirectory() ? filesUnder(path) : stats.isFile() ? [path] : []
   })
