@@ -15,7 +15,7 @@ import { PROCESS_STATES, type ProcessState } from '../states.js'
 import { renderSection, sectionFile, writeAtomic } from './config-writer.js'
 import { LogFollower } from './log-follower.js'
 import { defaultLogPaths } from './log-paths.js'
-import { planInstance, sectionName, type InstancePlan } from './program-section.js'
+import { ENV_BINARY, planInstance, sectionName, type InstancePlan } from './program-section.js'
 import { attemptProblem, exitStatusFromLog, logAccessProblem, spawnErrorOf } from './spawn-reason.js'
 import { readRelay } from './event-relay.js'
 import { findSupervisord, SupervisordProcess, supervisordPaths } from './supervisord-process.js'
@@ -320,9 +320,14 @@ export class SupervisordEngine implements ProcessEngine {
     return { ...base, state: isState(info.statename) ? info.statename : 'UNKNOWN', pid, startedAt: pid === null ? null : info.start * 1000 }
   }
 
+  /**
+   * Is `pid` not yet the program: still supervisord's fork, or still our `env -C … --` wrapper,
+   * which has not exec'd the program with its environment yet?
+   */
   private stillForking(pid: number): boolean {
     try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(join(this.options.dir, 'supervisord.conf'))
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+      return argv.includes(join(this.options.dir, 'supervisord.conf')) || (argv[0] === ENV_BINARY && argv[1] === '-C' && argv[3] === '--')
     } catch {
       return false
     }
