@@ -100,6 +100,16 @@ export interface SupervisordEngineOptions {
   readonly log: (level: 'info' | 'warn' | 'error', message: string) => void
 }
 
+function isZombieOrGone(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+    return state === 'Z' || state === 'X'
+  } catch {
+    return true
+  }
+}
+
 const LIVE_STATES: readonly string[] = ['STARTING', 'RUNNING', 'BACKOFF', 'STOPPING']
 const isState = (name: string): name is ProcessState => (PROCESS_STATES as readonly string[]).includes(name)
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -325,12 +335,17 @@ export class SupervisordEngine implements ProcessEngine {
    * which has not exec'd the program with its environment yet?
    */
   private stillForking(pid: number): boolean {
+    let cmdline: string
     try {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
-      return argv.includes(join(this.options.dir, 'supervisord.conf')) || (argv[0] === ENV_BINARY && argv[1] === '-C' && argv[3] === '--')
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
     } catch {
       return false
     }
+    // Read in the middle of an exec, the command line is empty for an instant (a zombie's is
+    // empty too, and a zombie is not becoming anything).
+    if (cmdline === '') return !isZombieOrGone(pid)
+    const argv = cmdline.split('\0')
+    return argv.includes(join(this.options.dir, 'supervisord.conf')) || (argv[0] === ENV_BINARY && argv[1] === '-C' && argv[3] === '--')
   }
 
   private select(id: string, port: number | undefined): Slot[] {
