@@ -24,6 +24,12 @@ export function isRunningProcess(pid: number, startTime: string): boolean {
   return fields[0] !== 'Z' && fields[0] !== 'X'
 }
 
+/** Does `pid` exist and is it not a zombie (whatever process it is)? */
+export function isLiveProcess(pid: number): boolean {
+  const state = statFields(pid)?.[0]
+  return state !== undefined && state !== 'Z' && state !== 'X'
+}
+
 /** Is `pid` still the very process that had start time `startTime`? */
 export function isSameProcess(pid: number, startTime: string): boolean {
   return processStartTime(pid) === startTime

@@ -1,7 +1,7 @@
 // The supervisord engine: the same ProcessEngine contract as the native one, carried out by a
 // private supervisord over XML-RPC on its unix socket. One [program:x] section per instance;
 // states are polled (getAllProcessInfo) into snapshots; logs are the files supervisord writes.
-import { mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs'
+import { mkdirSync, readdirSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { EngineError } from '../../errors.js'
 import type { Program } from '../../schema/program.js'
@@ -15,7 +15,8 @@ import { PROCESS_STATES, type ProcessState } from '../states.js'
 import { renderSection, sectionFile, writeAtomic } from './config-writer.js'
 import { LogFollower } from './log-follower.js'
 import { defaultLogPaths } from './log-paths.js'
-import { ENV_BINARY, planInstance, sectionName, type InstancePlan } from './program-section.js'
+import { notProgramYet, untilProgram } from './program-pid.js'
+import { planInstance, sectionName, type InstancePlan } from './program-section.js'
 import { attemptProblem, exitStatusFromLog, logAccessProblem, spawnErrorOf } from './spawn-reason.js'
 import { readRelay } from './event-relay.js'
 import { findSupervisord, SupervisordProcess, supervisordPaths } from './supervisord-process.js'
@@ -33,8 +34,6 @@ const EVENT_READS_MAX = 8
 const RESTART_BASE_MS = 1000
 const RESTART_CAP_MS = 30_000
 const GROUP_POLL_MS = 20
-/** A fork of supervisord execs within milliseconds; a stop waits for that at most this long. */
-const EXEC_WAIT_MS = 2000
 
 /** The fields of supervisor.getProcessInfo the engine reads. */
 interface ProcessInfo {
@@ -98,16 +97,6 @@ export interface SupervisordEngineOptions {
   /** The supervisord binary; found on PATH when not given. */
   readonly binary?: string
   readonly log: (level: 'info' | 'warn' | 'error', message: string) => void
-}
-
-function isZombieOrGone(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
-    return state === 'Z' || state === 'X'
-  } catch {
-    return true
-  }
 }
 
 const LIVE_STATES: readonly string[] = ['STARTING', 'RUNNING', 'BACKOFF', 'STOPPING']
@@ -320,7 +309,7 @@ export class SupervisordEngine implements ProcessEngine {
     // supervisord reports the pid right after its fork; until that child execs, it is still a
     // copy of supervisord (the native engine reports a pid only once exec has happened).
     if (pid !== null && slot.execed !== pid) {
-      if (this.stillForking(pid)) {
+      if (notProgramYet(pid, this.sv.paths.config)) {
         // No event marks the exec: keep the revision moving so no cached view keeps this answer.
         this.changes++
         return { ...base, state: 'STARTING', pid: null, startedAt: null, spawnError: null }
@@ -328,24 +317,6 @@ export class SupervisordEngine implements ProcessEngine {
       slot.execed = pid
     }
     return { ...base, state: isState(info.statename) ? info.statename : 'UNKNOWN', pid, startedAt: pid === null ? null : info.start * 1000 }
-  }
-
-  /**
-   * Is `pid` not yet the program: still supervisord's fork, or still our `env -C … --` wrapper,
-   * which has not exec'd the program with its environment yet?
-   */
-  private stillForking(pid: number): boolean {
-    let cmdline: string
-    try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-    } catch {
-      return false
-    }
-    // Read in the middle of an exec, the command line is empty for an instant (a zombie's is
-    // empty too, and a zombie is not becoming anything).
-    if (cmdline === '') return !isZombieOrGone(pid)
-    const argv = cmdline.split('\0')
-    return argv.includes(join(this.options.dir, 'supervisord.conf')) || (argv[0] === ENV_BINARY && argv[1] === '-C' && argv[3] === '--')
   }
 
   private select(id: string, port: number | undefined): Slot[] {
@@ -413,7 +384,7 @@ export class SupervisordEngine implements ProcessEngine {
     // As with the native engine, a start returns once the program itself runs (a pid to report,
     // and signals that reach it): supervisord's fork execs within milliseconds.
     const pid = slot.info?.pid ?? 0
-    if (pid > 0) await this.untilExeced(pid)
+    if (pid > 0) await untilProgram(pid, this.sv.paths.config)
   }
 
   /**
@@ -476,7 +447,7 @@ export class SupervisordEngine implements ProcessEngine {
     // (milliseconds) until the current pid is the program itself.
     await this.refreshOne(slot)
     const pid = slot.info?.pid ?? 0
-    if (pid > 0) await this.untilExeced(pid)
+    if (pid > 0) await untilProgram(pid, this.sv.paths.config)
     const began = Date.now()
     const limitMs = Math.ceil(slot.program.stopwaitsecs) * 1000
     this.fence(slot)
@@ -494,12 +465,6 @@ export class SupervisordEngine implements ProcessEngine {
     }
     await this.refreshOne(slot)
     if (slot.info?.statename === 'STOPPING') await this.waitForSlot(slot, (s) => s.state !== 'STOPPING', limitMs + 30_000)
-  }
-
-  /** Until `pid` is no longer supervisord's fork (exec'd or gone); bounded, as a fork execs at once. */
-  private async untilExeced(pid: number): Promise<void> {
-    const deadline = Date.now() + EXEC_WAIT_MS
-    while (this.stillForking(pid) && Date.now() < deadline) await delay(2)
   }
 
   private requireUp(): void {
