@@ -28,9 +28,11 @@ export function contextOf(command: Command): Context {
   }
 }
 
-// fetch wraps a TLS failure twice: HoodyApiError → TypeError('fetch failed') → Error { code }.
+// The TLS error with its code is the HoodyApiError's cause (node:https), or the cause of that
+// cause (fetch wraps it in TypeError('fetch failed')).
 function certificateProblem(error: Error): string | undefined {
-  const code = ((error.cause as Error | undefined)?.cause as NodeJS.ErrnoException | undefined)?.code ?? ''
+  const cause = error.cause as (Error & { code?: string }) | undefined
+  const code = cause?.code ?? (cause?.cause as NodeJS.ErrnoException | undefined)?.code ?? ''
   if (!/SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|CERT_|ERR_TLS_CERT_ALTNAME_INVALID/.test(code)) return undefined
   return `  the daemon's TLS certificate was refused (${code}): for a self-signed or private-CA certificate, set NODE_EXTRA_CA_CERTS to its PEM file; the URL's host must be one the certificate names`
 }
