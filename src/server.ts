@@ -18,6 +18,7 @@ import { EphemeralStore } from './store/ephemeral-store.js'
 import { acquirePidLock } from './store/pid-lock.js'
 import { ProcessRecordStore } from './store/process-records.js'
 import { ProgramsStore } from './store/programs-store.js'
+import { removeEmptyRuntimeDirs, tmpfsRuntimeDir } from './system/runtime-dir.js'
 import { startZombieReaper } from './system/zombie-reaper.js'
 import { loadTls } from './tls.js'
 import { VERSION } from './version.js'
@@ -34,12 +35,16 @@ function urlOf(scheme: 'http' | 'https', host: string, port: number): string {
 }
 
 /** An engine whose live processes are recorded in `file` of the data dir, for adoption after a crash. */
-function recordedEngine(dataDir: string, logDir: string, name: string, file: string, problems: { report: (file: string, error: unknown) => void }) {
+function recordedEngine(dataDir: string, logDir: string, runDir: string, name: string, file: string, problems: { report: (file: string, error: unknown) => void }) {
   const records = new ProcessRecordStore(join(dataDir, file))
   // The engine spawns nothing before it is handed out, so the recorder exists by its first change.
   // The scope tells this data dir's processes from those of another daemon on the machine.
   const scope = `${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}.${name}`
-  const engine: NativeEngine = new NativeEngine({ logDir, pipeDir: join(dataDir, 'run', name), scope, onLiveChange: () => { recorder.changed() } })
+  const diskPipeDir = join(dataDir, 'run', name)
+  const pipeDir = join(runDir, name)
+  const engine: NativeEngine = new NativeEngine({
+    logDir, pipeDir, formerPipeDirs: pipeDir === diskPipeDir ? [] : [diskPipeDir], scope, onLiveChange: () => { recorder.changed() },
+  })
   const recorder = new ProcessRecorder({ repository: records, current: () => storedProcesses(engine), onError: (error) => { problems.report(file, error) } })
   return { engine, records, recorder }
 }
@@ -50,12 +55,19 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
   const dataDir = await prepareDataDir(config.dataDir)
   const { logDir } = dataDir
   const lock = await acquirePidLock(join(config.dataDir, 'daemon.pid'))
+  // On the way out (a clean stop or a refused start): the lock, and the FIFO folders once empty.
+  const releaseDataDir = async () => {
+    removeEmptyRuntimeDirs(config.dataDir, ['programs', 'quick-start'])
+    await lock.release()
+  }
 
   const store = new ProgramsStore(join(config.dataDir, 'programs.json'))
   // Live-process changes are recorded from the first spawn on, before the logger exists.
   const recordProblem = { report: (file: string, error: unknown) => { process.stderr.write(`hoody-daemon: cannot write ${file}: ${String(error)}\n`) } }
-  const programsSide = recordedEngine(config.dataDir, logDir, 'programs', 'processes.json', recordProblem)
-  const quickStartSide = recordedEngine(config.dataDir, logDir, 'quick-start', 'quick-start-processes.json', recordProblem)
+  // FIFOs in memory when a private tmpfs folder can be had (see runtime-dir.ts), else on disk.
+  const runDir = tmpfsRuntimeDir(config.dataDir) ?? join(config.dataDir, 'run')
+  const programsSide = recordedEngine(config.dataDir, logDir, runDir, 'programs', 'processes.json', recordProblem)
+  const quickStartSide = recordedEngine(config.dataDir, logDir, runDir, 'quick-start', 'quick-start-processes.json', recordProblem)
   // With --engine supervisord the programs run under a private supervisord; the native engine
   // of the programs side then only cleans up what a native run may have left (see adoption below).
   const engineLog = { write: (level: 'info' | 'warn' | 'error', message: string) => { process.stderr.write(`hoody-daemon: ${level}: ${message}\n`) } }
@@ -71,7 +83,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     try {
       reconnected = (await supervisord.open()) === 'reconnected'
     } catch (error) {
-      await lock.release()
+      await releaseDataDir()
       throw error
     }
   }
@@ -88,7 +100,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     await supervisord?.activate()
   } catch (error) {
     await supervisord?.close()
-    await lock.release()
+    await releaseDataDir()
     throw error
   }
   // Quick-starts get an engine of their own: their ids can never collide with a program's.
@@ -153,7 +165,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     await booted
     await supervisord?.close()
     reaper?.stop()
-    await lock.release()
+    await releaseDataDir()
     throw error
   }
   const address = app.server.address()
@@ -172,7 +184,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
       await Promise.all([closed, booted, programsSide.recorder.flush(), quickStartSide.recorder.flush()])
       await supervisord?.close()
       reaper?.stop()
-      await lock.release()
+      await releaseDataDir()
     },
   }
 }

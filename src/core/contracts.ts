@@ -4,8 +4,11 @@ import type { StoredProcess } from '../schema/process-record.js'
 import type { EphemeralRecord } from '../schema/quick-start.js'
 
 export interface ProgramRepository {
-  /** Persist the whole list atomically; resolves once it is on disk. */
-  save(programs: readonly Program[]): Promise<void>
+  /**
+   * Persist the whole list atomically; resolves once a write containing this state is on disk.
+   * `current` is called for the writes that happen, not for every save of a burst.
+   */
+  save(current: () => readonly Program[]): Promise<void>
 }
 
 export interface EphemeralRepository {

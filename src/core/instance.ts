@@ -7,7 +7,7 @@ import { EngineError } from '../errors.js'
 import type { Autorestart, StopSignal } from '../schema/program.js'
 import { capture, lineTimestamper } from '../logs/capture.js'
 import type { LogFile, RotationPolicy } from '../logs/log-file.js'
-import type { LogFiles } from '../logs/log-files.js'
+import type { LogFiles, OpenOptions } from '../logs/log-files.js'
 import { openLogAs } from '../logs/safe-open.js'
 import type { FifoPool } from '../system/fifo-pool.js'
 import { isRunningProcess, processStartTime } from '../system/proc-identity.js'
@@ -116,6 +116,9 @@ export class Instance {
   private readonly timers = new Map<TimerName, () => void>()
   private readonly listeners = new Set<() => void>()
   private deferred: MachineEvent[] = []
+  /** A spawn under way (the clone and exec run off the event loop), and the events it holds back. */
+  private spawning: Promise<void> | null = null
+  private heldDuringSpawn: MachineEvent[] = []
   private commands: Promise<unknown> = Promise.resolve()
   private groupPoll: NodeJS.Timeout | null = null
   private disposed = false
@@ -199,9 +202,10 @@ export class Instance {
 
   /** Ask for a start; resolves once the event is applied (not when RUNNING: see waitFor). */
   start(): Promise<void> {
-    return this.enqueue(() => {
+    return this.enqueue(async () => {
       this.dispatch({ type: 'start' })
-      return Promise.resolve()
+      // Resolved with the pid known (or the spawn failed): `?wait=false` reports it.
+      await this.spawnSettled()
     })
   }
 
@@ -215,6 +219,7 @@ export class Instance {
     return this.enqueue(async () => {
       await this.stopNow()
       this.dispatch({ type: 'start' })
+      await this.spawnSettled()
     })
   }
 
@@ -236,14 +241,20 @@ export class Instance {
     })
   }
 
-  private stopNow(): Promise<void> {
+  private async spawnSettled(): Promise<void> {
+    while (this.spawning !== null) await this.spawning
+  }
+
+  private async stopNow(): Promise<void> {
+    // A stop during a spawn applies to the process that spawn makes.
+    await this.spawnSettled()
     this.dispatch({ type: 'stop' })
     if (this.live?.child === null && this.adoptedWatch !== null) {
       // An adopted process is looked up once a second; a stop wants to know at once.
       clearTimeout(this.adoptedWatch)
       this.watchAdopted(this.live)
     }
-    return this.waitFor((state) => state !== 'STOPPING', Number.POSITIVE_INFINITY).then(() => undefined)
+    await this.waitFor((state) => state !== 'STOPPING', Number.POSITIVE_INFINITY)
   }
 
   private enqueue<T>(command: () => Promise<T>): Promise<T> {
@@ -259,6 +270,11 @@ export class Instance {
   }
 
   private dispatch(event: MachineEvent): void {
+    if (this.spawning !== null) {
+      // The machine sees a spawn as one step: what comes meanwhile is applied after it.
+      this.heldDuringSpawn.push(event)
+      return
+    }
     const outcome = transition(this.state, event, this.context())
     if (outcome.deferred === true) {
       this.deferred.push(event)
@@ -284,7 +300,7 @@ export class Instance {
     }
   }
 
-  /** Carry out effects in order; a failed spawn ends the list and returns the event to feed back. */
+  /** Carry out effects in order; a spawn ends the list (its outcome is fed back when it settles). */
   private runEffects(effects: readonly Effect[]): MachineEvent | undefined {
     for (const effect of effects) {
       switch (effect.type) {
@@ -297,11 +313,9 @@ export class Instance {
         case 'signal':
           this.signal(effect.signal === 'SIGKILL' ? 'SIGKILL' : toSignal(this.spec.stopsignal))
           break
-        case 'spawn': {
-          const failure = this.spawn()
-          if (failure !== undefined) return { type: 'spawn_failed', reason: failure }
-          return { type: 'spawned' }
-        }
+        case 'spawn':
+          this.beginSpawn()
+          return undefined
       }
     }
     return undefined
@@ -342,15 +356,27 @@ export class Instance {
     signalGroup(this.live.pid, signal)
   }
 
-  /** Spawn the process; returns the reason when it could not be spawned. */
-  private spawn(): string | undefined {
+  private beginSpawn(): void {
+    this.spawning = this.spawn()
+      .catch((error: unknown) => (error instanceof Error ? error.message : String(error)))
+      .then((failure) => {
+        this.spawning = null
+        this.dispatch(failure === undefined ? { type: 'spawned' } : { type: 'spawn_failed', reason: failure })
+        const held = this.heldDuringSpawn
+        this.heldDuringSpawn = []
+        for (const event of held) this.dispatch(event)
+      })
+  }
+
+  /** Spawn the process; resolves with the reason when it could not be spawned. */
+  private async spawn(): Promise<string | undefined> {
     if (this.spec.port !== 0) {
       const holder = portHolder(this.spec.port)
       if (holder !== undefined) return `port ${this.spec.port} is already in use${holder === '' ? '' : ` by ${holder}`}`
     }
     let files: LogFile[]
     try {
-      files = this.openLogs()
+      files = await this.openLogsAsync()
     } catch (error) {
       return (error as Error).message
     }
@@ -362,7 +388,7 @@ export class Instance {
       return `cannot create the output pipe: ${(error as Error).message}`
     }
     const [stdoutPipe, stderrPipe = stdoutPipe] = pipes as [{ programEnd: ProgramEnd; reader: Socket }, { programEnd: ProgramEnd; reader: Socket }?]
-    const outcome = spawnProcess(this.spec, { stdout: stdoutPipe.programEnd.fd, stderr: stderrPipe.programEnd.fd })
+    const outcome = await spawnProcess(this.spec, { stdout: stdoutPipe.programEnd.fd, stderr: stderrPipe.programEnd.fd })
     // The child has its own copies; ours would keep the FIFOs open (no end of file) for ever.
     for (const { programEnd } of pipes) closeSync(programEnd.fd)
     if (!outcome.ok) {
@@ -374,6 +400,18 @@ export class Instance {
       return outcome.reason
     }
     const { child, pid } = outcome
+    if (this.disposed) {
+      // Dropped while its clone ran: nothing may outlive the instance.
+      signalGroup(pid, 'SIGKILL')
+      child.onExit(() => {
+        for (const { programEnd, reader } of pipes) {
+          reader.destroy()
+          this.deps.pipes.remove(programEnd.path)
+        }
+        for (const file of files) void this.logFiles.release(file)
+      })
+      return 'the instance was removed while it was being spawned'
+    }
     const live: LiveProcess = {
       child,
       pid,
@@ -429,22 +467,35 @@ export class Instance {
 
   /** Open stdout (and stderr) logs; paths a program chose are opened as its user would. */
   private openLogs(): LogFile[] {
-    const targets = this.spec.stderr === null ? [this.spec.stdout] : [this.spec.stdout, this.spec.stderr]
-    const owner = !daemonIsRoot() || isDaemonUser(this.spec.user) ? undefined : findUserSync(this.spec.user)
     const files: LogFile[] = []
     try {
-      for (const target of targets) {
-        const openFd = owner !== undefined && target.chosenByProgram
-          ? (path: string) => openLogAs(path, identityOf(owner))
-          : undefined
-        files.push(this.logFiles.acquire(target.path, { policy: target.policy, ...(openFd === undefined ? {} : { openFd }) }))
-      }
+      for (const { path, options } of this.logTargets()) files.push(this.logFiles.acquire(path, options))
     } catch (error) {
       for (const file of files) void this.logFiles.release(file)
-      const message = (error as Error).message
-      throw new Error(message.startsWith('log file') ? message : `cannot open log file: ${message}`)
+      throw logOpenError(error)
     }
     return files
+  }
+
+  /** `openLogs` with the opens off the event loop (see LogFiles.acquireAsync). */
+  private async openLogsAsync(): Promise<LogFile[]> {
+    const opened = await Promise.allSettled(this.logTargets().map(({ path, options }) => this.logFiles.acquireAsync(path, options)))
+    const files = opened.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []))
+    const failure = opened.find((outcome) => outcome.status === 'rejected')
+    if (failure === undefined) return files
+    for (const file of files) void this.logFiles.release(file)
+    throw logOpenError(failure.reason)
+  }
+
+  private logTargets(): { path: string; options: OpenOptions }[] {
+    const targets = this.spec.stderr === null ? [this.spec.stdout] : [this.spec.stdout, this.spec.stderr]
+    const owner = !daemonIsRoot() || isDaemonUser(this.spec.user) ? undefined : findUserSync(this.spec.user)
+    return targets.map((target) => {
+      const openFd = owner !== undefined && target.chosenByProgram
+        ? (path: string) => openLogAs(path, identityOf(owner))
+        : undefined
+      return { path: target.path, options: { policy: target.policy, ...(openFd === undefined ? {} : { openFd }) } }
+    })
   }
 
   private onExit(live: LiveProcess, exitStatus: number | null): void {
@@ -495,4 +546,9 @@ export class Instance {
     if (this.groupPoll !== null) clearTimeout(this.groupPoll)
     if (this.adoptedWatch !== null) clearTimeout(this.adoptedWatch)
   }
+}
+
+function logOpenError(error: unknown): Error {
+  const message = error instanceof Error ? error.message : String(error)
+  return new Error(message.startsWith('log file') ? message : `cannot open log file: ${message}`)
 }

@@ -15,6 +15,8 @@ export interface NativeEngineOptions {
   readonly logDir: string
   /** Where programs' output FIFOs live (private to the daemon). */
   readonly pipeDir: string
+  /** Where an earlier run may have left FIFOs: swept of those no live process uses. */
+  readonly formerPipeDirs?: readonly string[]
   /** Names this engine's processes in their environment (HOODY_DAEMON_PROCESS=<scope>/<id>/<port>). */
   readonly scope: string
   /** A process appeared or went away: the record of live processes is due for a write. */
@@ -29,9 +31,11 @@ export class NativeEngine implements ProcessEngine {
   private readonly logFiles = new LogFiles()
   private changes = 0
   private readonly deps: InstanceDeps
+  private readonly formerPipeDirs: readonly string[]
 
   constructor(options: NativeEngineOptions) {
     this.logDir = options.logDir
+    this.formerPipeDirs = options.formerPipeDirs ?? []
     this.scope = options.scope
     const onLiveChange = options.onLiveChange ?? (() => undefined)
     this.deps = {
@@ -61,8 +65,7 @@ export class NativeEngine implements ProcessEngine {
   }
 
   removeStalePipes(keep: ReadonlySet<string>): void {
-    for (const name of this.deps.pipes.names()) {
-      const path = this.deps.pipes.pathOf(name)
+    for (const path of this.deps.pipes.paths(this.formerPipeDirs)) {
       if (!keep.has(path)) this.deps.pipes.remove(path)
     }
   }

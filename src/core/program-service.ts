@@ -392,7 +392,8 @@ export class ProgramService implements DaemonCore {
   /** Save the registry; on failure undo the in-memory change and report the engine error. */
   private async persist(undo: () => void): Promise<void> {
     try {
-      await this.repository.save(this.listPrograms())
+      // Sorted and serialised once per write, not once per change of a burst.
+      await this.repository.save(() => this.listPrograms())
       this.configProblem = null
     } catch (error) {
       undo()

@@ -25,8 +25,8 @@ export class ProgramsStore implements ProgramRepository {
   }
 
   /** A bare JSON array of programs, like GET /programs answers. */
-  save(programs: readonly Program[]): Promise<void> {
-    return this.file.write(programs)
+  save(current: () => readonly Program[]): Promise<void> {
+    return this.file.writeLatest(current)
   }
 }
 

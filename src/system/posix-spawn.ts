@@ -8,9 +8,8 @@
 // when a SIGCHLD arrives (libuv waits only for its own pids, so neither steals the other's).
 // Loaded through koffi (the FFI the zombie reaper uses); where it cannot be loaded (not glibc),
 // `posixSpawner` answers undefined and the spawner keeps using child_process.
-import type * as Koffi from 'koffi'
-import { createRequire } from 'node:module'
 import { constants } from 'node:os'
+import { libc } from './libc.js'
 
 const WNOHANG = 1
 const WEXITED = 4
@@ -26,6 +25,11 @@ const POSIX_SPAWN_SETSID = 0x80
 const OPAQUE_BYTES = 1024
 const O_RDONLY = 0
 const SAFETY_SCAN_MS = 1000
+/**
+ * Spawns on the pool at once. libuv's pool has 4 threads (log writes need some too), and koffi
+ * keeps 8 call stacks ready: past those it allocates one per call, and past 256 it refuses.
+ */
+const MAX_PARALLEL_SPAWNS = 4
 
 export interface SpawnRequest {
   /** Absolute path of the executable. */
@@ -43,13 +47,17 @@ export interface SpawnRequest {
 export type ChildExit = { readonly code: number | null; readonly signal: NodeJS.Signals | null }
 
 export interface PosixSpawner {
-  /** The child's pid, or the errno name of why it could not run (ENOENT, EACCES, …). */
-  spawn(request: SpawnRequest): { pid: number } | { error: string }
+  /**
+   * The child's pid, or the errno name of why it could not run (ENOENT, EACCES, …). The call runs
+   * on a thread of libuv's pool: the daemon's thread goes on while the kernel clones and execs.
+   */
+  spawn(request: SpawnRequest): Promise<{ pid: number } | { error: string }>
   /** Call `onExit` once when `pid` (a child spawned here) has ended, and reap it. */
   watch(pid: number, onExit: (exit: ChildExit) => void): void
 }
 
 type Fn = (...args: unknown[]) => number
+type AsyncFn = Fn & { async: (...args: unknown[]) => void }
 
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]))
 const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, number]) => [number, name]))
@@ -57,9 +65,15 @@ const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(
 /** Children spawned here whose exit has not been collected yet, and who to tell. */
 const children = new Map<number, (exit: ChildExit) => void>()
 
-/** Is `pid` a child of ours whose exit this module collects? (The PID 1 reaper leaves those alone.) */
+/** Spawns whose pid is not known yet: such a child may already have ended, unwatched. */
+let spawnsInFlight = 0
+
+/**
+ * Is `pid` a child of ours whose exit this module collects? While a spawn is in flight, any
+ * child may be its (the PID 1 reaper leaves those alone, and looks again later).
+ */
 export function isPosixChild(pid: number): boolean {
-  return children.has(pid)
+  return children.has(pid) || spawnsInFlight > 0
 }
 
 let bound: PosixSpawner | null | undefined
@@ -76,11 +90,11 @@ export function posixSpawner(): PosixSpawner | undefined {
   return bound ?? undefined
 }
 
-function bind(): PosixSpawner {
-  const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi
-  const libc = koffi.load('libc.so.6')
-  const fn = (signature: string) => libc.func(signature) as Fn
-  const posixSpawn = fn('int posix_spawn(_Out_ int *pid, const char *path, void *file_actions, void *attrp, const char **argv, const char **envp)')
+function bind(): PosixSpawner | null {
+  const lib = libc()
+  if (lib === undefined) return null
+  const fn = (signature: string): Fn => lib.func(signature)
+  const posixSpawn = fn('int posix_spawn(_Out_ int *pid, const char *path, void *file_actions, void *attrp, const char **argv, const char **envp)') as AsyncFn
   const actionsInit = fn('int posix_spawn_file_actions_init(void *fa)')
   const actionsDestroy = fn('int posix_spawn_file_actions_destroy(void *fa)')
   const addDup2 = fn('int posix_spawn_file_actions_adddup2(void *fa, int fd, int newfd)')
@@ -148,6 +162,7 @@ function bind(): PosixSpawner {
       }
     }
   }
+  const slots = new Slots(MAX_PARALLEL_SPAWNS)
   let listening = false
   // Like a ChildProcess, a live child keeps the event loop alive; the timer also looks again now
   // and then, should a SIGCHLD ever go unnoticed.
@@ -161,10 +176,12 @@ function bind(): PosixSpawner {
   }
 
   return {
-    spawn(request) {
+    async spawn(request) {
+      spawnsInFlight++
+      await slots.acquire()
       const actions = Buffer.alloc(OPAQUE_BYTES)
-      check(actionsInit(actions), 'posix_spawn_file_actions_init')
       try {
+        check(actionsInit(actions), 'posix_spawn_file_actions_init')
         check(addOpen(actions, 0, '/dev/null', O_RDONLY, 0), 'posix_spawn_file_actions_addopen')
         check(addDup2(actions, request.stdout, 1), 'posix_spawn_file_actions_adddup2')
         check(addDup2(actions, request.stderr, 2), 'posix_spawn_file_actions_adddup2')
@@ -172,11 +189,20 @@ function bind(): PosixSpawner {
         if (addCloseFrom !== undefined) check(addCloseFrom(actions, 3), 'posix_spawn_file_actions_addclosefrom_np')
         const env = Object.entries(request.env).map(([key, value]) => `${key}=${value}`)
         const pid = [0]
-        const error = posixSpawn(pid, request.file, actions, attr, [...request.argv, null], [...env, null])
+        // clone + exec take 0.4 ms on an idle machine, several when the other core is busy
+        // (the vfork child waits for a CPU): on the pool, spawns overlap instead of queueing.
+        const error = await new Promise<number>((resolve, reject) => {
+          posixSpawn.async(pid, request.file, actions, attr, [...request.argv, null], [...env, null], (failure: unknown, result: number) => {
+            if (failure === null || failure === undefined) resolve(result)
+            else reject(failure instanceof Error ? failure : new Error('posix_spawn could not be called', { cause: failure }))
+          })
+        })
         if (error !== 0) return { error: ERRNO_NAMES.get(error) ?? `errno ${error}` }
         return { pid: pid[0] ?? 0 }
       } finally {
+        spawnsInFlight--
         actionsDestroy(actions)
+        slots.release()
       }
     },
     watch(pid, onExit) {
@@ -189,6 +215,30 @@ function bind(): PosixSpawner {
       // It may have ended before it was watched (its SIGCHLD came first).
       setImmediate(collectAndRelease)
     },
+  }
+}
+
+/** At most `free` holders at once; the others wait in order. */
+class Slots {
+  private free: number
+  private readonly waiting: (() => void)[] = []
+
+  constructor(count: number) {
+    this.free = count
+  }
+
+  acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--
+      return Promise.resolve()
+    }
+    return new Promise((resolve) => this.waiting.push(resolve))
+  }
+
+  release(): void {
+    const next = this.waiting.shift()
+    if (next === undefined) this.free++
+    else next()
   }
 }
 

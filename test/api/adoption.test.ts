@@ -2,7 +2,7 @@
 // supervises them as if it had started them: no orphan, no duplicate, a recycled pid untouched.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { cleanup } from '../helpers/cleanup.js'
@@ -10,6 +10,7 @@ import { exitOf, nativeOnly, startDaemon, tempDir, waitForStatus, type DaemonHan
 import { freePorts } from '../helpers/ports.js'
 import { isAlive, killQuietly, procStat } from '../helpers/proc.js'
 import { waitFor } from '../helpers/wait.js'
+import { runtimeDirsOf } from '../../src/system/runtime-dir.js'
 
 const PROGRAMS = 100
 
@@ -58,6 +59,10 @@ describe('adoption after the daemon is SIGKILLed', () => {
       for (const pid of [status.pid, ...(status.instances ?? []).map((i) => i.pid)]) if (pid !== null) cleanup(t, () => { killQuietly(pid) })
     }
     await waitFor(() => readFileSync(join(dataDir, 'logs', 'chatty.stdout.log'), 'utf8').includes('line 5\n'))
+    // The output FIFOs are in memory (a tmpfs folder of this data dir) where the machine has one.
+    const pipeHome = runtimeDirsOf(dataDir).find((dir) => existsSync(dir)) ?? join(dataDir, 'run')
+    const records = JSON.parse(readFileSync(join(dataDir, 'processes.json'), 'utf8')) as { stdout_pipe: string }[]
+    assert.ok(records.length > PROGRAMS && records.every((record) => record.stdout_pipe.startsWith(`${pipeHome}/programs/`)), `FIFOs under ${pipeHome}`)
 
     await killDaemon(first)
     const second = await startDaemon(t, { dataDir })
@@ -104,7 +109,11 @@ describe('adoption after the daemon is SIGKILLed', () => {
     assert.equal(await second.stop(), 0)
     for (const status of after.values()) if (status.pid !== null) assert.equal(isAlive(status.pid), false, `${status.pid} stopped with the daemon`)
     assert.deepEqual(JSON.parse(readFileSync(join(dataDir, 'processes.json'), 'utf8')), [])
-    assert.deepEqual(readdirSync(join(dataDir, 'run', 'programs')).filter((name) => !name.startsWith('.spare-')), [], 'no FIFO left')
+    // FIFOs live in a tmpfs folder (removed at a clean stop) or, without tmpfs, under run/.
+    for (const dir of [join(dataDir, 'run', 'programs'), ...runtimeDirsOf(dataDir).map((runDir) => join(runDir, 'programs'))]) {
+      if (existsSync(dir)) assert.deepEqual(readdirSync(dir).filter((name) => !name.startsWith('.spare-')), [], `no FIFO left in ${dir}`)
+    }
+    assert.deepEqual(runtimeDirsOf(dataDir).filter((dir) => existsSync(dir)), [], 'the tmpfs folder is removed')
   })
 
   test('a recycled pid is never touched; a process of a disabled program is stopped', async (t) => {

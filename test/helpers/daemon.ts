@@ -7,6 +7,7 @@ import type { TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { waitFor } from './wait.js'
 import { cleanup } from './cleanup.js'
+import { runtimeDirsOf } from '../../src/system/runtime-dir.js'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const BIN = join(ROOT, 'dist', 'cli', 'hoody-daemon.js')
@@ -45,7 +46,11 @@ export interface StartOptions {
 
 export function tempDir(t: TestContext, prefix = 'hoody-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix))
-  cleanup(t, () => { rmSync(dir, { recursive: true, force: true }) })
+  cleanup(t, () => {
+    rmSync(dir, { recursive: true, force: true })
+    // The FIFO folder on tmpfs a daemon on this data dir made, if it was killed before removing it.
+    for (const runDir of runtimeDirsOf(dir)) rmSync(runDir, { recursive: true, force: true })
+  })
   return dir
 }
 

@@ -34,7 +34,7 @@ describe('posix_spawn spawner', { skip: available === undefined ? 'glibc posix_s
       'grep -E "^Sig(Ign|Blk)" /proc/self/status',
       'exec sleep 1000',
     ].join('; ')
-    const spawned = spawner().spawn({ file: '/bin/sh', argv: ['sh', '-c', script], env: { VALUE: 'x y', PATH: '/usr/bin:/bin' }, cwd: dir, stdout: out, stderr: out })
+    const spawned = await spawner().spawn({ file: '/bin/sh', argv: ['sh', '-c', script], env: { VALUE: 'x y', PATH: '/usr/bin:/bin' }, cwd: dir, stdout: out, stderr: out })
     closeSync(out)
     assert.ok('pid' in spawned, JSON.stringify(spawned))
     const { pid } = spawned
@@ -55,27 +55,28 @@ describe('posix_spawn spawner', { skip: available === undefined ? 'glibc posix_s
     assert.equal(isAlive(pid), false, 'reaped, not a zombie')
   })
 
-  test('exit codes and signals are collected for many children at once', async () => {
-    const pids: number[] = []
-    for (let i = 0; i < 50; i++) {
-      const spawned = spawner().spawn({ file: '/bin/sh', argv: ['sh', '-c', `exit ${i}`], env: {}, cwd: '/', stdout: 1, stderr: 2 })
-      assert.ok('pid' in spawned)
-      pids.push(spawned.pid)
-    }
+  test('exit codes are collected for many children spawned at once, even those that ended before they were watched', async () => {
+    // All 50 are in flight on the thread pool together; most have exited by the time they are watched.
+    const spawned = await Promise.all(Array.from({ length: 50 }, (_, i) => spawner().spawn({ file: '/bin/sh', argv: ['sh', '-c', `exit ${i}`], env: {}, cwd: '/', stdout: 1, stderr: 2 })))
+    const pids = spawned.map((outcome) => {
+      assert.ok('pid' in outcome, JSON.stringify(outcome))
+      return outcome.pid
+    })
+    assert.equal(new Set(pids).size, 50)
     const exits = await Promise.all(pids.map(exitOf))
     assert.deepEqual(exits, pids.map((_, i) => ({ code: i, signal: null })))
   })
 
-  test('exec and directory failures come back as the errno name', (t) => {
+  test('exec and directory failures come back as the errno name', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'posix-spawn-'))
     t.after(() => { rmSync(dir, { recursive: true, force: true }) })
     const notExecutable = join(dir, 'data')
     writeFileSync(notExecutable, 'plain data\n', { mode: 0o644 })
     const garbage = join(dir, 'garbage')
     writeFileSync(garbage, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 0]), { mode: 0o755 })
-    assert.deepEqual(spawner().spawn({ file: '/nonexistent/program', argv: ['x'], env: {}, cwd: '/', stdout: 1, stderr: 2 }), { error: 'ENOENT' })
-    assert.deepEqual(spawner().spawn({ file: notExecutable, argv: ['x'], env: {}, cwd: '/', stdout: 1, stderr: 2 }), { error: 'EACCES' })
-    assert.deepEqual(spawner().spawn({ file: garbage, argv: ['x'], env: {}, cwd: '/', stdout: 1, stderr: 2 }), { error: 'ENOEXEC' })
-    assert.deepEqual(spawner().spawn({ file: '/bin/true', argv: ['true'], env: {}, cwd: '/nonexistent-dir', stdout: 1, stderr: 2 }), { error: 'ENOENT' })
+    assert.deepEqual(await spawner().spawn({ file: '/nonexistent/program', argv: ['x'], env: {}, cwd: '/', stdout: 1, stderr: 2 }), { error: 'ENOENT' })
+    assert.deepEqual(await spawner().spawn({ file: notExecutable, argv: ['x'], env: {}, cwd: '/', stdout: 1, stderr: 2 }), { error: 'EACCES' })
+    assert.deepEqual(await spawner().spawn({ file: garbage, argv: ['x'], env: {}, cwd: '/', stdout: 1, stderr: 2 }), { error: 'ENOEXEC' })
+    assert.deepEqual(await spawner().spawn({ file: '/bin/true', argv: ['true'], env: {}, cwd: '/nonexistent-dir', stdout: 1, stderr: 2 }), { error: 'ENOENT' })
   })
 })
