@@ -2,10 +2,9 @@
 // carries out the effects (spawn, signal, timers) and serialises commands, so two racing
 // starts can never spawn twice.
 import { closeSync } from 'node:fs'
-import type { Socket } from 'node:net'
 import { EngineError } from '../errors.js'
 import type { Autorestart, StopSignal } from '../schema/program.js'
-import { capture, lineTimestamper } from '../logs/capture.js'
+import { lineTimestamper, type PipeReader } from '../logs/capture.js'
 import type { LogFile, RotationPolicy } from '../logs/log-file.js'
 import type { LogFiles, OpenOptions } from '../logs/log-files.js'
 import { openLogAs } from '../logs/safe-open.js'
@@ -171,7 +170,7 @@ export class Instance {
 
   private adoptNow(record: ProcessRecord): boolean {
     if (this.state !== 'STOPPED' || this.live !== null || !isRunningProcess(record.pid, record.procStart)) return false
-    const readers: Socket[] = []
+    const readers: PipeReader[] = []
     let files: LogFile[]
     try {
       readers.push(reopenOutputPipe(record.stdoutPipe))
@@ -380,14 +379,14 @@ export class Instance {
     } catch (error) {
       return (error as Error).message
     }
-    let pipes: { programEnd: ProgramEnd; reader: Socket }[]
+    let pipes: { programEnd: ProgramEnd; reader: PipeReader }[]
     try {
       pipes = this.openPipes()
     } catch (error) {
       for (const file of files) void this.logFiles.release(file)
       return `cannot create the output pipe: ${(error as Error).message}`
     }
-    const [stdoutPipe, stderrPipe = stdoutPipe] = pipes as [{ programEnd: ProgramEnd; reader: Socket }, { programEnd: ProgramEnd; reader: Socket }?]
+    const [stdoutPipe, stderrPipe = stdoutPipe] = pipes as [{ programEnd: ProgramEnd; reader: PipeReader }, { programEnd: ProgramEnd; reader: PipeReader }?]
     const outcome = await spawnProcess(this.spec, { stdout: stdoutPipe.programEnd.fd, stderr: stderrPipe.programEnd.fd })
     // The child has its own copies; ours would keep the FIFOs open (no end of file) for ever.
     for (const { programEnd } of pipes) closeSync(programEnd.fd)
@@ -428,11 +427,11 @@ export class Instance {
   }
 
   /** One FIFO for stdout, and one for stderr unless it is redirected; unique to this spawn. */
-  private openPipes(): { programEnd: ProgramEnd; reader: Socket }[] {
+  private openPipes(): { programEnd: ProgramEnd; reader: PipeReader }[] {
     this.spawns++
     const base = `${this.spec.programId}-${this.spec.port}-${Date.now().toString(36)}-${this.spawns}`
     const streams = this.spec.stderr === null ? ['out'] : ['out', 'err']
-    const opened: { programEnd: ProgramEnd; reader: Socket }[] = []
+    const opened: { programEnd: ProgramEnd; reader: PipeReader }[] = []
     try {
       for (const stream of streams) {
         const path = this.deps.pipes.take(`${base}.${stream}`)
@@ -455,11 +454,11 @@ export class Instance {
   }
 
   /** Readers into log files (stdout's file takes stderr too when redirected); resolves when drained. */
-  private captureOutput(readers: readonly Socket[], files: readonly LogFile[]): Promise<void> {
+  private captureOutput(readers: readonly PipeReader[], files: readonly LogFile[]): Promise<void> {
     const stdoutFile = files[0] as LogFile
     const stderrFile = files[1] ?? stdoutFile
     const stamp = () => (this.spec.logTimestamps ? lineTimestamper() : undefined)
-    const captured = readers.map((reader, index) => capture(reader, index === 0 ? stdoutFile : stderrFile, stamp()))
+    const captured = readers.map((reader, index) => reader.captureInto(index === 0 ? stdoutFile : stderrFile, stamp()))
     const drained = Promise.all(captured).then(() => Promise.all(files.map((file) => file.idle()))).then(() => undefined)
     void drained.then(() => Promise.all(files.map((file) => this.logFiles.release(file))))
     return drained

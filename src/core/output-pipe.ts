@@ -3,7 +3,7 @@
 // lives: if the daemon dies, the program's writes neither fail nor raise SIGPIPE (they block
 // once the pipe's 64 KiB are full) until a new daemon opens the FIFO and reads on.
 import { closeSync, constants, openSync } from 'node:fs'
-import { Socket } from 'node:net'
+import { PipeReader } from '../logs/capture.js'
 
 export interface ProgramEnd {
   readonly path: string
@@ -12,7 +12,7 @@ export interface ProgramEnd {
 }
 
 /** Open both ends of the FIFO at `path`: the reader first, so it sees no end of file before the program writes. */
-export function openOutputPipe(path: string): { programEnd: ProgramEnd; reader: Socket } {
+export function openOutputPipe(path: string): { programEnd: ProgramEnd; reader: PipeReader } {
   const readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
   let writeFd: number
   try {
@@ -21,14 +21,10 @@ export function openOutputPipe(path: string): { programEnd: ProgramEnd; reader: 
     closeSync(readFd)
     throw error
   }
-  return { programEnd: { path, fd: writeFd }, reader: readerOn(readFd) }
+  return { programEnd: { path, fd: writeFd }, reader: new PipeReader(readFd) }
 }
 
 /** A reader on the FIFO of a process that is already running (adoption). */
-export function reopenOutputPipe(path: string): Socket {
-  return readerOn(openSync(path, constants.O_RDONLY | constants.O_NONBLOCK))
-}
-
-function readerOn(fd: number): Socket {
-  return new Socket({ fd, readable: true, writable: false })
+export function reopenOutputPipe(path: string): PipeReader {
+  return new PipeReader(openSync(path, constants.O_RDONLY | constants.O_NONBLOCK))
 }

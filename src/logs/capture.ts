@@ -1,23 +1,64 @@
 // Connects a child's stdout/stderr pipes to log files, honouring back-pressure, and optionally
 // stamps each line with the time it was captured.
-import type { Readable } from 'node:stream'
+import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net'
 import type { LogFile } from './log-file.js'
+import { giveReadBuffer, takeReadBuffer } from './read-buffers.js'
 
 export type ChunkTransform = (chunk: Buffer) => Buffer
 
-/** Pipe `source` into `file`; resolves when the source has ended (the pipe closed). */
-export function capture(source: Readable, file: LogFile, transform?: ChunkTransform): Promise<void> {
-  return new Promise((resolve) => {
-    source.on('data', (chunk: Buffer) => {
-      if (!file.write(transform === undefined ? chunk : transform(chunk))) {
-        source.pause()
-        file.onDrain(() => source.resume())
-      }
+type Sink = (chunk: Buffer, release: () => void) => boolean
+
+/**
+ * The daemon's reading end of an output pipe (a FIFO opened non-blocking). Reads go into pooled
+ * buffers (read-buffers.ts), each handed back once its bytes are written.
+ */
+export class PipeReader {
+  private readonly socket: Socket
+  private sink: Sink | null = null
+  /** Chunks read before `captureInto` (none in practice: it is called in the same tick). */
+  private early: { chunk: Buffer; release: () => void }[] = []
+
+  constructor(fd: number) {
+    // The Socket constructor takes `onread` as connect() does (Node ≥ 12); @types/node lists it
+    // for connect() only.
+    const options: SocketConstructorOpts & { onread: OnReadOpts } = {
+      fd,
+      readable: true,
+      writable: false,
+      onread: {
+        buffer: takeReadBuffer,
+        callback: (bytes, buffer) => this.deliver(Buffer.from(buffer.buffer, buffer.byteOffset, bytes), () => { giveReadBuffer(buffer as Buffer) }),
+      },
+    }
+    this.socket = new Socket(options)
+  }
+
+  /** Write everything read into `file`; resolves when the pipe has closed. */
+  captureInto(file: LogFile, transform?: ChunkTransform): Promise<void> {
+    const done = new Promise<void>((resolve) => {
+      this.socket.once('close', () => { resolve() })
+      // A read error on a pipe ends the capture; the process itself is watched elsewhere.
+      this.socket.once('error', () => { resolve() })
     })
-    source.once('close', () => { resolve() })
-    // A read error on a pipe ends the capture; the process itself is watched elsewhere.
-    source.once('error', () => { resolve() })
-  })
+    this.sink = (chunk, release) => {
+      if (file.write(transform === undefined ? chunk : transform(chunk), release)) return true
+      file.onDrain(() => this.socket.resume())
+      return false
+    }
+    for (const { chunk, release } of this.early.splice(0)) this.sink(chunk, release)
+    return done
+  }
+
+  destroy(): void {
+    this.socket.destroy()
+  }
+
+  /** False pauses reading until the file has drained. */
+  private deliver(chunk: Buffer, release: () => void): boolean {
+    if (this.sink !== null) return this.sink(chunk, release)
+    this.early.push({ chunk, release })
+    return true
+  }
 }
 
 const NEWLINE = 0x0a

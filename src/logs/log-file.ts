@@ -36,6 +36,8 @@ export class LogFile {
   private fd: number | null
   private size: number
   private queue: Buffer[] = []
+  /** Per queued chunk: what to call once all of it is written (a pooled read buffer goes back). */
+  private releases: ((() => void) | undefined)[] = []
   private queuedBytes = 0
   private writing = false
   private drainWaiters: (() => void)[] = []
@@ -63,9 +65,13 @@ export class LogFile {
     return this.size
   }
 
-  /** Queue a chunk; false means "pause until onDrain". */
-  write(chunk: Buffer): boolean {
+  /**
+   * Queue a chunk; false means "pause until onDrain". `release` is called once the whole chunk
+   * has been written (or dropped): until then its memory must not be reused.
+   */
+  write(chunk: Buffer, release?: () => void): boolean {
     this.queue.push(chunk)
+    this.releases.push(release)
     this.queuedBytes += chunk.length
     if (!this.writing) void this.flush()
     return this.queuedBytes < HIGH_WATER_MARK
@@ -93,7 +99,7 @@ export class LogFile {
     this.writing = true
     while (this.queue.length > 0) {
       await this.rotateIfFull()
-      const batch = this.takeBatch()
+      const { batch, releases } = this.takeBatch()
       const total = batch.reduce((n, b) => n + b.length, 0)
       let written = 0
       try {
@@ -114,23 +120,30 @@ export class LogFile {
       this.size += written
       this.queuedBytes -= total
       if (written > 0) this.publish(batch, written)
+      for (const release of releases) release?.()
       if (this.queuedBytes < HIGH_WATER_MARK) release(this.drainWaiters)
     }
     this.writing = false
     release(this.idleWaiters)
   }
 
-  /** The queued chunks that fit before the size limit (a chunk is split at the limit). */
-  private takeBatch(): Buffer[] {
+  /**
+   * The queued chunks that fit before the size limit (a chunk is split at the limit), and the
+   * releases of the chunks taken whole (a split chunk's stays with its rest).
+   */
+  private takeBatch(): { batch: Buffer[]; releases: ((() => void) | undefined)[] } {
     const { maxBytes } = this.policy
-    if (maxBytes <= 0) return this.queue.splice(0)
+    if (maxBytes <= 0) return { batch: this.queue.splice(0), releases: this.releases.splice(0) }
     let room = Math.max(1, maxBytes - this.size)
     const batch: Buffer[] = []
+    const releases: ((() => void) | undefined)[] = []
     while (room > 0 && this.queue.length > 0) {
       const chunk = this.queue[0] as Buffer
       if (chunk.length <= room) {
         batch.push(chunk)
+        releases.push(this.releases[0])
         this.queue.shift()
+        this.releases.shift()
         room -= chunk.length
       } else {
         batch.push(chunk.subarray(0, room))
@@ -138,13 +151,14 @@ export class LogFile {
         room = 0
       }
     }
-    return batch
+    return { batch, releases }
   }
 
   private publish(batch: Buffer[], written: number): void {
-    // Joining a batch copies it: only worth it when someone follows this log.
+    // Joining a batch copies it: only worth it when someone follows this log. A single chunk is
+    // copied too, since its memory goes back to the read pool once written.
     if (!this.followed()) return
-    const data = batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch)
+    const data = Buffer.concat(batch)
     this.publishChunk(written === data.length ? data : data.subarray(0, written))
   }
 
