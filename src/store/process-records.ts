@@ -12,7 +12,8 @@ export class ProcessRecordStore implements ProcessRecordRepository {
   private readonly file: JsonFile
 
   constructor(path: string) {
-    this.file = new JsonFile(path)
+    // Rewritten at every spawn and exit, and read only by the next daemon.
+    this.file = new JsonFile(path, { compact: true })
   }
 
   async load(): Promise<StoredProcess[]> {
