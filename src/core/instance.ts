@@ -14,6 +14,7 @@ import { exitStatusOf, groupAlive, signalGroup, toSignal } from './kill.js'
 import { transition } from './machine.js'
 import { openOutputPipe, reopenOutputPipe, type ProgramEnd } from './output-pipe.js'
 import { portHolder } from './port-check.js'
+import { beginSpawn } from './spawn-pace.js'
 import { spawnProcess, type ProcessSpec, type SpawnedChild } from './spawner.js'
 import { daemonIsRoot, findUserSync, identityOf, isDaemonUser } from './users.js'
 import type { Effect, MachineContext, MachineEvent, ProcessState, TimerName } from './states.js'
@@ -369,13 +370,22 @@ export class Instance {
 
   /** Spawn the process; resolves with the reason when it could not be spawned. */
   private async spawn(): Promise<string | undefined> {
+    const pace = beginSpawn()
+    try {
+      return await this.spawnPaced(pace.offload)
+    } finally {
+      pace.done()
+    }
+  }
+
+  private async spawnPaced(offload: boolean): Promise<string | undefined> {
     if (this.spec.port !== 0) {
       const holder = portHolder(this.spec.port)
       if (holder !== undefined) return `port ${this.spec.port} is already in use${holder === '' ? '' : ` by ${holder}`}`
     }
     let files: LogFile[]
     try {
-      files = await this.openLogsAsync()
+      files = offload ? await this.openLogsAsync() : this.openLogs()
     } catch (error) {
       return (error as Error).message
     }
@@ -387,7 +397,7 @@ export class Instance {
       return `cannot create the output pipe: ${(error as Error).message}`
     }
     const [stdoutPipe, stderrPipe = stdoutPipe] = pipes as [{ programEnd: ProgramEnd; reader: PipeReader }, { programEnd: ProgramEnd; reader: PipeReader }?]
-    const outcome = await spawnProcess(this.spec, { stdout: stdoutPipe.programEnd.fd, stderr: stderrPipe.programEnd.fd })
+    const outcome = await spawnProcess(this.spec, { stdout: stdoutPipe.programEnd.fd, stderr: stderrPipe.programEnd.fd }, { offload })
     // The child has its own copies; ours would keep the FIFOs open (no end of file) for ever.
     for (const { programEnd } of pipes) closeSync(programEnd.fd)
     if (!outcome.ok) {

@@ -133,7 +133,7 @@ export function preSpawnProblem(spec: { user: string; directory: string; file: s
  * own session/process group (detached), so stop can signal -pgid. Register `onExit` without
  * yielding to the event loop after this resolves: until then a quick exit goes unreported.
  */
-export async function spawnProcess(spec: ProcessSpec, output: { stdout: number; stderr: number }): Promise<SpawnOutcome> {
+export async function spawnProcess(spec: ProcessSpec, output: { stdout: number; stderr: number }, options: { offload?: boolean } = {}): Promise<SpawnOutcome> {
   try {
     const user = resolveUser(spec.user)
     const cwd = workingDirectory(spec, user)
@@ -150,7 +150,7 @@ export async function spawnProcess(spec: ProcessSpec, output: { stdout: number; 
     // posix_spawn where glibc has it: no copy of the daemon's page tables (see posix-spawn.ts).
     const posix = posixSpawner()
     if (posix !== undefined) {
-      const spawned = await posix.spawn({ file, argv: [argv0, ...args], env, cwd, stdout: output.stdout, stderr: output.stderr })
+      const spawned = await posix.spawn({ file, argv: [argv0, ...args], env, cwd, stdout: output.stdout, stderr: output.stderr }, options)
       if ('error' in spawned) return { ok: false, reason: `cannot execute '${parsed.file}': ${spawned.error}` }
       const { pid } = spawned
       return { ok: true, pid, child: { pid, onExit: (listener) => { posix.watch(pid, (exit) => { listener(exit.code, exit.signal) }) } } }

@@ -48,10 +48,11 @@ export type ChildExit = { readonly code: number | null; readonly signal: NodeJS.
 
 export interface PosixSpawner {
   /**
-   * The child's pid, or the errno name of why it could not run (ENOENT, EACCES, …). The call runs
-   * on a thread of libuv's pool: the daemon's thread goes on while the kernel clones and execs.
+   * The child's pid, or the errno name of why it could not run (ENOENT, EACCES, …). With
+   * `offload` (the default) the call runs on a thread of libuv's pool: the daemon's thread goes
+   * on while the kernel clones and execs. Without, it runs here (no thread hand-off).
    */
-  spawn(request: SpawnRequest): Promise<{ pid: number } | { error: string }>
+  spawn(request: SpawnRequest, options?: { offload?: boolean }): Promise<{ pid: number } | { error: string }>
   /** Call `onExit` once when `pid` (a child spawned here) has ended, and reap it. */
   watch(pid: number, onExit: (exit: ChildExit) => void): void
 }
@@ -176,9 +177,10 @@ function bind(): PosixSpawner | null {
   }
 
   return {
-    async spawn(request) {
+    async spawn(request, options = {}) {
+      const offload = options.offload ?? true
       spawnsInFlight++
-      await slots.acquire()
+      if (offload) await slots.acquire()
       const actions = Buffer.alloc(OPAQUE_BYTES)
       try {
         check(actionsInit(actions), 'posix_spawn_file_actions_init')
@@ -191,8 +193,10 @@ function bind(): PosixSpawner | null {
         const pid = [0]
         // clone + exec take 0.4 ms on an idle machine, several when the other core is busy
         // (the vfork child waits for a CPU): on the pool, spawns overlap instead of queueing.
-        const error = await new Promise<number>((resolve, reject) => {
-          posixSpawn.async(pid, request.file, actions, attr, [...request.argv, null], [...env, null], (failure: unknown, result: number) => {
+        const argv = [...request.argv, null]
+        const envp = [...env, null]
+        const error = !offload ? posixSpawn(pid, request.file, actions, attr, argv, envp) : await new Promise<number>((resolve, reject) => {
+          posixSpawn.async(pid, request.file, actions, attr, argv, envp, (failure: unknown, result: number) => {
             if (failure === null || failure === undefined) resolve(result)
             else reject(failure instanceof Error ? failure : new Error('posix_spawn could not be called', { cause: failure }))
           })
@@ -202,7 +206,7 @@ function bind(): PosixSpawner | null {
       } finally {
         spawnsInFlight--
         actionsDestroy(actions)
-        slots.release()
+        if (offload) slots.release()
       }
     },
     watch(pid, onExit) {

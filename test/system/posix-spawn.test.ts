@@ -67,6 +67,13 @@ describe('posix_spawn spawner', { skip: available === undefined ? 'glibc posix_s
     assert.deepEqual(exits, pids.map((_, i) => ({ code: i, signal: null })))
   })
 
+  test('spawned here instead of on the pool (offload: false), the child and its exit are the same', async () => {
+    const spawned = await spawner().spawn({ file: '/bin/sh', argv: ['sh', '-c', 'exit 7'], env: {}, cwd: '/', stdout: 1, stderr: 2 }, { offload: false })
+    assert.ok('pid' in spawned, JSON.stringify(spawned))
+    assert.deepEqual(await exitOf(spawned.pid), { code: 7, signal: null })
+    assert.deepEqual(await spawner().spawn({ file: '/nonexistent/program', argv: ['x'], env: {}, cwd: '/', stdout: 1, stderr: 2 }, { offload: false }), { error: 'ENOENT' })
+  })
+
   test('exec and directory failures come back as the errno name', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'posix-spawn-'))
     t.after(() => { rmSync(dir, { recursive: true, force: true }) })
