@@ -1,22 +1,19 @@
 // One process instance: the only writer of its state. It feeds events to the pure machine,
 // carries out the effects (spawn, signal, timers) and serialises commands, so two racing
 // starts can never spawn twice.
-import { closeSync } from 'node:fs'
 import { EngineError } from '../errors.js'
 import type { Autorestart, StopSignal } from '../schema/program.js'
-import { lineTimestamper, type PipeReader } from '../logs/capture.js'
+import type { PipeReader } from '../logs/capture.js'
 import type { LogFile, RotationPolicy } from '../logs/log-file.js'
-import type { LogFiles, OpenOptions } from '../logs/log-files.js'
-import { openLogAs } from '../logs/safe-open.js'
+import type { LogFiles } from '../logs/log-files.js'
 import type { FifoPool } from '../system/fifo-pool.js'
 import { isRunningProcess, processStartTime } from '../system/proc-identity.js'
 import { exitStatusOf, groupAlive, signalGroup, toSignal } from './kill.js'
 import { transition } from './machine.js'
-import { openOutputPipe, reopenOutputPipe, type ProgramEnd } from './output-pipe.js'
-import { portHolder } from './port-check.js'
+import { reopenOutputPipe } from './output-pipe.js'
+import { attemptSpawn, captureOutput, openLogs } from './spawn-attempt.js'
 import { beginSpawn } from './spawn-pace.js'
-import { spawnProcess, type ProcessSpec, type SpawnedChild } from './spawner.js'
-import { daemonIsRoot, findUserSync, identityOf, isDaemonUser } from './users.js'
+import type { ProcessSpec, SpawnedChild } from './spawner.js'
 import type { Effect, MachineContext, MachineEvent, ProcessState, TimerName } from './states.js'
 
 export interface LogTarget {
@@ -176,12 +173,12 @@ export class Instance {
     try {
       readers.push(reopenOutputPipe(record.stdoutPipe))
       if (record.stderrPipe !== null) readers.push(reopenOutputPipe(record.stderrPipe))
-      files = this.openLogs()
+      files = openLogs(this.spec, this.logFiles)
     } catch {
       for (const reader of readers) reader.destroy()
       return false
     }
-    const live: LiveProcess = { ...record, child: null, drained: this.captureOutput(readers, files) }
+    const live: LiveProcess = { ...record, child: null, drained: captureOutput(this.spec, this.logFiles, readers, files) }
     this.live = live
     this.dispatch({ type: 'adopted' })
     this.deps.onLiveChange()
@@ -379,46 +376,14 @@ export class Instance {
   }
 
   private async spawnPaced(offload: boolean): Promise<string | undefined> {
-    if (this.spec.port !== 0) {
-      const holder = portHolder(this.spec.port)
-      if (holder !== undefined) return `port ${this.spec.port} is already in use${holder === '' ? '' : ` by ${holder}`}`
-    }
-    let files: LogFile[]
-    try {
-      files = offload ? await this.openLogsAsync() : this.openLogs()
-    } catch (error) {
-      return (error as Error).message
-    }
-    let pipes: { programEnd: ProgramEnd; reader: PipeReader }[]
-    try {
-      pipes = this.openPipes()
-    } catch (error) {
-      for (const file of files) void this.logFiles.release(file)
-      return `cannot create the output pipe: ${(error as Error).message}`
-    }
-    const [stdoutPipe, stderrPipe = stdoutPipe] = pipes as [{ programEnd: ProgramEnd; reader: PipeReader }, { programEnd: ProgramEnd; reader: PipeReader }?]
-    const outcome = await spawnProcess(this.spec, { stdout: stdoutPipe.programEnd.fd, stderr: stderrPipe.programEnd.fd }, { offload })
-    // The child has its own copies; ours would keep the FIFOs open (no end of file) for ever.
-    for (const { programEnd } of pipes) closeSync(programEnd.fd)
-    if (!outcome.ok) {
-      for (const { programEnd, reader } of pipes) {
-        reader.destroy()
-        this.deps.pipes.remove(programEnd.path)
-      }
-      for (const file of files) void this.logFiles.release(file)
-      return outcome.reason
-    }
-    const { child, pid } = outcome
+    this.spawns++
+    const attempt = await attemptSpawn(this.spec, this.deps, `${this.spec.programId}-${this.spec.port}-${Date.now().toString(36)}-${this.spawns}`, offload)
+    if (!attempt.ok) return attempt.reason
+    const { child, pid, output } = attempt
     if (this.disposed) {
       // Dropped while its clone ran: nothing may outlive the instance.
       signalGroup(pid, 'SIGKILL')
-      child.onExit(() => {
-        for (const { programEnd, reader } of pipes) {
-          reader.destroy()
-          this.deps.pipes.remove(programEnd.path)
-        }
-        for (const file of files) void this.logFiles.release(file)
-      })
+      child.onExit(() => { output.discard() })
       return 'the instance was removed while it was being spawned'
     }
     const live: LiveProcess = {
@@ -426,85 +391,14 @@ export class Instance {
       pid,
       procStart: processStartTime(pid) ?? '',
       startedAt: Date.now(),
-      stdoutPipe: stdoutPipe.programEnd.path,
-      stderrPipe: pipes.length > 1 ? stderrPipe.programEnd.path : null,
-      drained: this.captureOutput(pipes.map((p) => p.reader), files),
+      stdoutPipe: output.stdoutPipe,
+      stderrPipe: output.stderrPipe,
+      drained: output.capture(),
     }
     this.live = live
     child.onExit((code, signal) => { this.onExit(live, exitStatusOf(code, signal)) })
     this.deps.onLiveChange()
     return undefined
-  }
-
-  /** One FIFO for stdout, and one for stderr unless it is redirected; unique to this spawn. */
-  private openPipes(): { programEnd: ProgramEnd; reader: PipeReader }[] {
-    this.spawns++
-    const base = `${this.spec.programId}-${this.spec.port}-${Date.now().toString(36)}-${this.spawns}`
-    const streams = this.spec.stderr === null ? ['out'] : ['out', 'err']
-    const opened: { programEnd: ProgramEnd; reader: PipeReader }[] = []
-    try {
-      for (const stream of streams) {
-        const path = this.deps.pipes.take(`${base}.${stream}`)
-        try {
-          opened.push(openOutputPipe(path))
-        } catch (error) {
-          this.deps.pipes.remove(path)
-          throw error
-        }
-      }
-    } catch (error) {
-      for (const { programEnd, reader } of opened) {
-        closeSync(programEnd.fd)
-        reader.destroy()
-        this.deps.pipes.remove(programEnd.path)
-      }
-      throw error
-    }
-    return opened
-  }
-
-  /** Readers into log files (stdout's file takes stderr too when redirected); resolves when drained. */
-  private captureOutput(readers: readonly PipeReader[], files: readonly LogFile[]): Promise<void> {
-    const stdoutFile = files[0] as LogFile
-    const stderrFile = files[1] ?? stdoutFile
-    const stamp = () => (this.spec.logTimestamps ? lineTimestamper() : undefined)
-    const captured = readers.map((reader, index) => reader.captureInto(index === 0 ? stdoutFile : stderrFile, stamp()))
-    const drained = Promise.all(captured).then(() => Promise.all(files.map((file) => file.idle()))).then(() => undefined)
-    void drained.then(() => Promise.all(files.map((file) => this.logFiles.release(file))))
-    return drained
-  }
-
-  /** Open stdout (and stderr) logs; paths a program chose are opened as its user would. */
-  private openLogs(): LogFile[] {
-    const files: LogFile[] = []
-    try {
-      for (const { path, options } of this.logTargets()) files.push(this.logFiles.acquire(path, options))
-    } catch (error) {
-      for (const file of files) void this.logFiles.release(file)
-      throw logOpenError(error)
-    }
-    return files
-  }
-
-  /** `openLogs` with the opens off the event loop (see LogFiles.acquireAsync). */
-  private async openLogsAsync(): Promise<LogFile[]> {
-    const opened = await Promise.allSettled(this.logTargets().map(({ path, options }) => this.logFiles.acquireAsync(path, options)))
-    const files = opened.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []))
-    const failure = opened.find((outcome) => outcome.status === 'rejected')
-    if (failure === undefined) return files
-    for (const file of files) void this.logFiles.release(file)
-    throw logOpenError(failure.reason)
-  }
-
-  private logTargets(): { path: string; options: OpenOptions }[] {
-    const targets = this.spec.stderr === null ? [this.spec.stdout] : [this.spec.stdout, this.spec.stderr]
-    const owner = !daemonIsRoot() || isDaemonUser(this.spec.user) ? undefined : findUserSync(this.spec.user)
-    return targets.map((target) => {
-      const openFd = owner !== undefined && target.chosenByProgram
-        ? (path: string) => openLogAs(path, identityOf(owner))
-        : undefined
-      return { path: target.path, options: { policy: target.policy, ...(openFd === undefined ? {} : { openFd }) } }
-    })
   }
 
   private onExit(live: LiveProcess, exitStatus: number | null): void {
@@ -555,9 +449,4 @@ export class Instance {
     if (this.groupPoll !== null) clearTimeout(this.groupPoll)
     if (this.adoptedWatch !== null) clearTimeout(this.adoptedWatch)
   }
-}
-
-function logOpenError(error: unknown): Error {
-  const message = error instanceof Error ? error.message : String(error)
-  return new Error(message.startsWith('log file') ? message : `cannot open log file: ${message}`)
 }
