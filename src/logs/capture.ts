@@ -23,7 +23,7 @@ export class PipeReader {
   private sink: Sink | null = null
   /** The last read filled its buffer: more is likely waiting, so the next read gets a big one. */
   private busy = false
-  /** Bytes read in this turn of the event loop (see TURN_BUDGET). */
+  /** Bytes read since the pipe last yielded to the event loop (see TURN_BUDGET). */
   private readThisTurn = 0
   /** Chunks read before `captureInto` (none in practice: it is called in the same tick). */
   private early: { chunk: Buffer; release: () => void }[] = []
