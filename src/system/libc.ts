@@ -3,6 +3,14 @@
 // portable path.
 import type * as Koffi from 'koffi'
 import { createRequire } from 'node:module'
+import { constants } from 'node:os'
+
+const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, number]) => [number, name]))
+
+/** ENOENT for 2: what a libc call's errno or error result is called. */
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES.get(errno) ?? `errno ${errno}`
+}
 
 export interface Libc {
   readonly koffi: typeof Koffi

@@ -1,9 +1,6 @@
 // mkfifo(3) from glibc: one syscall, where Node alone would need a `mkfifo` process per FIFO
 // (a fork and an exec: half a millisecond of the daemon's thread, and a child to reap).
-import { constants } from 'node:os'
-import { libc } from './libc.js'
-
-const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, number]) => [number, name]))
+import { errnoName, libc } from './libc.js'
 
 export type MakeFifo = (path: string, mode: number) => void
 
@@ -22,8 +19,7 @@ function bind(): MakeFifo | undefined {
     const mkfifo = lib.func('int mkfifo(const char *path, uint32_t mode)')
     return (path, mode) => {
       if (mkfifo(path, mode) === 0) return
-      const errno = lib.koffi.errno()
-      const code = ERRNO_NAMES.get(errno) ?? `errno ${errno}`
+      const code = errnoName(lib.koffi.errno())
       throw Object.assign(new Error(`mkfifo '${path}': ${code}`), { code })
     }
   } catch {

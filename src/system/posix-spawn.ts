@@ -9,7 +9,7 @@
 // Loaded through koffi (the FFI the zombie reaper uses); where it cannot be loaded (not glibc),
 // `posixSpawner` answers undefined and the spawner keeps using child_process.
 import { constants } from 'node:os'
-import { libc } from './libc.js'
+import { errnoName, libc } from './libc.js'
 
 const WNOHANG = 1
 const WEXITED = 4
@@ -61,7 +61,6 @@ type Fn = (...args: unknown[]) => number
 type AsyncFn = Fn & { async: (...args: unknown[]) => void }
 
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]))
-const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, number]) => [number, name]))
 
 /** Children spawned here whose exit has not been collected yet, and who to tell. */
 const children = new Map<number, (exit: ChildExit) => void>()
@@ -201,7 +200,7 @@ function bind(): PosixSpawner | null {
             else reject(failure instanceof Error ? failure : new Error('posix_spawn could not be called', { cause: failure }))
           })
         })
-        if (error !== 0) return { error: ERRNO_NAMES.get(error) ?? `errno ${error}` }
+        if (error !== 0) return { error: errnoName(error) }
         return { pid: pid[0] ?? 0 }
       } finally {
         spawnsInFlight--
@@ -247,7 +246,7 @@ class Slots {
 }
 
 function check(result: number, what: string): void {
-  if (result !== 0) throw new Error(`${what} failed: ${ERRNO_NAMES.get(result) ?? result}`)
+  if (result !== 0) throw new Error(`${what} failed: ${errnoName(result)}`)
 }
 
 /** A wait status: exited with a code, or killed by a signal. */

@@ -4,6 +4,7 @@
 // others through libc's waitpid (koffi, a maintained FFI with prebuilt binaries, which the
 // spawner uses too), except the children posix-spawn.ts collects itself.
 import { readdirSync, readFileSync } from 'node:fs'
+import { libc } from './libc.js'
 import { isPosixChild } from './posix-spawn.js'
 
 const WNOHANG = 1
@@ -11,10 +12,10 @@ const SCAN_INTERVAL_MS = 500
 
 type WaitPid = (pid: number, status: number[], options: number) => number
 
-async function loadWaitPid(): Promise<WaitPid> {
-  const { default: koffi } = await import('koffi')
-  const libc = koffi.load('libc.so.6')
-  return libc.func('int waitpid(int pid, _Out_ int *status, int options)') as WaitPid
+function loadWaitPid(): WaitPid {
+  const lib = libc()
+  if (lib === undefined) throw new Error('cannot reap orphans as PID 1: glibc could not be loaded through koffi')
+  return lib.func('int waitpid(int pid, _Out_ int *status, int options)')
 }
 
 /** Zombies whose parent is this process. */
@@ -56,7 +57,7 @@ export interface ZombieReaper {
 /** Reap orphans when this process is PID 1; undefined otherwise (someone else reaps them). */
 export async function startZombieReaper(): Promise<ZombieReaper | undefined> {
   if (process.pid !== 1) return undefined
-  const waitpid = await loadWaitPid()
+  const waitpid = loadWaitPid()
   let reaped = 0
   const scan = () => {
     const zombies = ownZombies()
