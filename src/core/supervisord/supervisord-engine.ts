@@ -1,8 +1,7 @@
 // The supervisord engine: the same ProcessEngine contract as the native one, carried out by a
 // private supervisord over XML-RPC on its unix socket. One [program:x] section per instance;
 // states are polled (getAllProcessInfo) into snapshots; logs are the files supervisord writes.
-import { mkdirSync, readdirSync, unlinkSync } from 'node:fs'
-import { join } from 'node:path'
+import { mkdirSync } from 'node:fs'
 import { EngineError } from '../../errors.js'
 import type { Program } from '../../schema/program.js'
 import { stopUnrecorded } from '../adoption.js'
@@ -11,14 +10,14 @@ import { groupAlive, signalGroup } from '../kill.js'
 import { KeyedLock } from '../keyed-lock.js'
 import { instancePorts } from '../ports.js'
 import { backoffDelayMs, crashLoopDelayMs, nextCrashCount, shouldRestart } from '../restart-policy.js'
-import { PROCESS_STATES, type ProcessState } from '../states.js'
-import { renderSection, sectionFile, writeAtomic } from './config-writer.js'
+import { ConfigSync } from './config-sync.js'
+import { readRelay } from './event-relay.js'
 import { LogFollower } from './log-follower.js'
 import { defaultLogPaths } from './log-paths.js'
-import { notProgramYet, untilProgram } from './program-pid.js'
-import { planInstance, sectionName, type InstancePlan } from './program-section.js'
-import { attemptProblem, exitStatusFromLog, logAccessProblem, spawnErrorOf } from './spawn-reason.js'
-import { readRelay } from './event-relay.js'
+import { untilProgram } from './program-pid.js'
+import { planInstance, sectionName } from './program-section.js'
+import { applyInfo, LIVE_STATES, newSlot, snapshotOf, type ProcessInfo, type Slot, type SnapshotContext } from './slot.js'
+import { attemptProblem, logAccessProblem } from './spawn-reason.js'
 import { findSupervisord, SupervisordProcess, supervisordPaths } from './supervisord-process.js'
 import { FAULTS, XmlRpcFault } from './xmlrpc-client.js'
 
@@ -35,58 +34,6 @@ const RESTART_BASE_MS = 1000
 const RESTART_CAP_MS = 30_000
 const GROUP_POLL_MS = 20
 
-/** The fields of supervisor.getProcessInfo the engine reads. */
-interface ProcessInfo {
-  readonly name: string
-  readonly group: string
-  readonly statename: string
-  readonly pid: number
-  readonly start: number
-  readonly stop: number
-  readonly exitstatus: number
-  readonly spawnerr: string
-}
-
-interface Slot {
-  readonly programId: string
-  readonly port: number
-  readonly name: string
-  program: Program
-  plan: InstancePlan
-  /** The section text on disk ('' = no file). */
-  written: string
-  info: ProcessInfo | null
-  /**
-   * A state decided here, not by supervisord: BACKOFF/FATAL when the native spawner's checks
-   * refuse an attempt before supervisord is asked, STOPPED when such a BACKOFF is stopped.
-   */
-  local: 'BACKOFF' | 'FATAL' | 'STOPPED' | null
-  /** Refused attempts since the last start command (the native machine's `failures`). */
-  failures: number
-  /** Quick crashes in a row after RUNNING (crash-loop backoff, as in the native engine). */
-  crashes: number
-  /** The next attempt after a refused one, or the autorestart after an exit. */
-  pending: NodeJS.Timeout | null
-  exitStatus: number | null
-  spawnError: string | null
-  /** `stop` of the last exit seen, to read a signal's number once per exit. */
-  seenStop: number
-  /** A start was asked and is not answered yet: shown as STARTING (as the native engine does at once). */
-  starting: boolean
-  /** The pid last seen to have exec'd the program (not supervisord's fork any more). */
-  execed?: number
-  /** A stop is in progress: it deals with the process group itself. */
-  stopping: boolean
-  /**
-   * The read sequence number of the newest information applied, or of the last command sent:
-   * an answer to a read sent before it is stale (answers on separate connections can be
-   * handled out of order) and is dropped, so a state never goes back in time.
-   */
-  seq: number
-  /** A process of this instance was last known to exist (or was just started): its end is an exit. */
-  expectExit: boolean
-}
-
 export interface SupervisordEngineOptions {
   /** <data-dir>/supervisord: config, include dir, socket, pidfile, supervisord's logs. */
   readonly dir: string
@@ -99,8 +46,6 @@ export interface SupervisordEngineOptions {
   readonly log: (level: 'info' | 'warn' | 'error', message: string) => void
 }
 
-const LIVE_STATES: readonly string[] = ['STARTING', 'RUNNING', 'BACKOFF', 'STOPPING']
-const isState = (name: string): name is ProcessState => (PROCESS_STATES as readonly string[]).includes(name)
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const target = (name: string) => `${name}:${name}`
 
@@ -115,16 +60,14 @@ export class SupervisordEngine implements ProcessEngine {
   private readonly follower = new LogFollower()
   private readonly listeners = new Set<() => void>()
   private changes = 0
-  /** Configuration work runs one step at a time, in order. */
-  private configChain: Promise<void> = Promise.resolve()
-  private syncQueued: Promise<void> | null = null
+  private readonly config: ConfigSync
+  private readonly snapshotContext: SnapshotContext
   private activated = false
   private up = false
   private closed = false
   /** Why supervisord cannot be used now (health), or null. */
   private problem: string | null = null
   private unanswered: string | null = null
-  private configProblem: string | null = null
   private restartDelay = RESTART_BASE_MS
   private pollTimer: NodeJS.Timeout | null = null
   private pollDue = 0
@@ -141,6 +84,21 @@ export class SupervisordEngine implements ProcessEngine {
       identifier: `hoody-daemon:${options.scope}`,
       onExit: (reason) => { this.onSupervisordExit(reason) },
     })
+    this.config = new ConfigSync({
+      includeDir: this.sv.paths.includeDir,
+      client: this.sv.client,
+      ready: () => this.up && !this.closed,
+      slot: (name) => this.byName.get(name),
+      fence: (slot) => { this.fence(slot) },
+      refresh: () => this.refresh(),
+      log: (level, message) => { this.options.log(level, message) },
+    })
+    this.snapshotContext = {
+      up: () => this.up,
+      config: this.sv.paths.config,
+      // No event marks the exec: keep the revision moving so no cached view keeps this answer.
+      onForkSeen: () => { this.changes++ },
+    }
   }
 
   /** Start our supervisord, or reconnect to the one that outlived the previous daemon. */
@@ -162,7 +120,7 @@ export class SupervisordEngine implements ProcessEngine {
   /** From now on configuration changes reach supervisord; the first sync removes programs gone meanwhile. */
   async activate(): Promise<void> {
     this.activated = true
-    await this.scheduleSync()
+    await this.config.schedule()
     // A supervisord we reconnected to may run programs disabled while no daemon ran: as after a
     // native adoption, they are stopped.
     const disabled = [...this.byName.values()].filter((slot) => !slot.program.enabled && LIVE_STATES.includes(slot.info?.statename ?? ''))
@@ -178,7 +136,7 @@ export class SupervisordEngine implements ProcessEngine {
     if (this.pollTimer !== null) clearTimeout(this.pollTimer)
     for (const slot of this.byName.values()) this.cancelPending(slot)
     this.follower.close()
-    await this.configChain
+    await this.config.settled
     await this.sv.shutdown()
     this.sv.client.close()
   }
@@ -189,39 +147,37 @@ export class SupervisordEngine implements ProcessEngine {
     const next = new Map<number, Slot>()
     for (const port of instancePorts(program.port_range)) {
       const plan = planInstance(program, port, { scope: this.scope, logs: this.logPaths(program, port) })
-      const slot = existing.get(port) ?? {
-        programId: program.id, port, name: sectionName(program.id, port), program, plan, written: '', info: null, local: null, failures: 0, crashes: 0, pending: null, exitStatus: null, spawnError: null, seenStop: 0, starting: false, stopping: false, seq: 0, expectExit: false,
-      }
+      const slot = existing.get(port) ?? newSlot(program, port, sectionName(program.id, port), plan)
       slot.program = program
       slot.plan = plan
-      this.writeSection(slot)
+      this.config.writeSection(slot)
       next.set(port, slot)
       this.byName.set(slot.name, slot)
     }
     for (const [port, slot] of existing) {
       if (next.has(port)) continue
-      this.removeSection(slot)
+      this.config.removeSection(slot)
       this.byName.delete(slot.name)
     }
     this.programs.set(program.id, next)
-    if (this.activated) void this.scheduleSync().catch(() => undefined)
+    if (this.activated) void this.config.schedule().catch(() => undefined)
   }
 
   forget(id: string): void {
     this.changes++
     for (const slot of this.programs.get(id)?.values() ?? []) {
       this.cancelPending(slot)
-      this.removeSection(slot)
+      this.config.removeSection(slot)
       this.byName.delete(slot.name)
     }
     this.programs.delete(id)
-    if (this.activated) void this.scheduleSync().catch(() => undefined)
+    if (this.activated) void this.config.schedule().catch(() => undefined)
   }
 
   async start(id: string, port?: number): Promise<void> {
     const slots = this.select(id, port)
     for (const slot of slots) this.markStarting(slot)
-    await this.configChain
+    await this.config.settled
     await Promise.all(slots.map((slot) => this.locks.run(slot.name, () => this.startSlot(slot, 'command'))))
   }
 
@@ -236,12 +192,12 @@ export class SupervisordEngine implements ProcessEngine {
   }
 
   async stop(id: string, port?: number): Promise<void> {
-    await this.configChain
+    await this.config.settled
     await Promise.all(this.select(id, port).map((slot) => this.locks.run(slot.name, () => this.stopSlot(slot))))
   }
 
   async restart(id: string, port?: number): Promise<void> {
-    await this.configChain
+    await this.config.settled
     await Promise.all(this.select(id, port).map((slot) => this.locks.run(slot.name, async () => {
       await this.stopSlot(slot)
       await this.startSlot(slot, 'command')
@@ -250,7 +206,7 @@ export class SupervisordEngine implements ProcessEngine {
 
   async waitFor(id: string, port: number | undefined, done: (s: InstanceSnapshot) => boolean, timeoutMs: number): Promise<InstanceSnapshot[]> {
     const deadline = Date.now() + timeoutMs
-    await Promise.race([this.configChain, delay(Math.max(0, Math.min(timeoutMs, 2 ** 31 - 1)))])
+    await Promise.race([this.config.settled, delay(Math.max(0, Math.min(timeoutMs, 2 ** 31 - 1)))])
     return Promise.all(this.select(id, port).map((slot) => this.waitForSlot(slot, done, deadline - Date.now())))
   }
 
@@ -292,31 +248,14 @@ export class SupervisordEngine implements ProcessEngine {
   health(): string {
     if (this.problem !== null) return this.problem
     if (this.unanswered !== null) return `supervisord does not answer: ${this.unanswered}`
-    if (this.configProblem !== null) return `running; ${this.configProblem}`
+    if (this.config.problem !== null) return `running; ${this.config.problem}`
     return 'running'
   }
 
   // --- instances -------------------------------------------------------------------------
 
   private snapshot(slot: Slot): InstanceSnapshot {
-    const base = { port: slot.port, exitStatus: slot.exitStatus, spawnError: slot.spawnError }
-    if (slot.starting) return { ...base, state: 'STARTING', pid: null, startedAt: null, spawnError: null }
-    if (slot.local !== null) return { ...base, state: slot.local, pid: null, startedAt: null }
-    if (!this.up && slot.info !== null && slot.info.statename !== 'STOPPED') return { ...base, state: 'UNKNOWN', pid: null, startedAt: null }
-    const info = slot.info
-    if (info === null) return { ...base, state: 'STOPPED', pid: null, startedAt: null }
-    const pid = info.pid === 0 ? null : info.pid
-    // supervisord reports the pid right after its fork; until that child execs, it is still a
-    // copy of supervisord (the native engine reports a pid only once exec has happened).
-    if (pid !== null && slot.execed !== pid) {
-      if (notProgramYet(pid, this.sv.paths.config)) {
-        // No event marks the exec: keep the revision moving so no cached view keeps this answer.
-        this.changes++
-        return { ...base, state: 'STARTING', pid: null, startedAt: null, spawnError: null }
-      }
-      slot.execed = pid
-    }
-    return { ...base, state: isState(info.statename) ? info.statename : 'UNKNOWN', pid, startedAt: pid === null ? null : info.start * 1000 }
+    return snapshotOf(slot, this.snapshotContext)
   }
 
   private select(id: string, port: number | undefined): Slot[] {
@@ -363,7 +302,7 @@ export class SupervisordEngine implements ProcessEngine {
     slot.spawnError = null
     slot.local = null
     slot.plan = planInstance(slot.program, slot.port, { scope: this.scope, logs: this.logPaths(slot.program, slot.port) })
-    if (this.writeSection(slot)) await this.scheduleSync()
+    if (this.config.writeSection(slot)) await this.config.schedule()
     // The native spawner's checks, before supervisord forks: with startsecs 0 a missing
     // directory would otherwise be RUNNING for an instant, then crash in a loop.
     const live = LIVE_STATES.includes(slot.info?.statename ?? '')
@@ -490,84 +429,6 @@ export class SupervisordEngine implements ProcessEngine {
     this.schedule(slot, crashLoopDelayMs(slot.crashes), 'autorestart')
   }
 
-  // --- configuration ---------------------------------------------------------------------
-
-  /** Write (or remove) the slot's include file; true when the file changed. */
-  private writeSection(slot: Slot): boolean {
-    const text = slot.plan.section === null ? '' : renderSection(slot.plan.section)
-    if (text === slot.written) return false
-    if (text === '') this.removeSection(slot)
-    else writeAtomic(sectionFile(this.sv.paths.includeDir, slot.name), text)
-    slot.written = text
-    return true
-  }
-
-  private removeSection(slot: Slot): void {
-    try {
-      unlinkSync(sectionFile(this.sv.paths.includeDir, slot.name))
-    } catch {
-      // not there
-    }
-    slot.written = ''
-  }
-
-  /** One sync for every change made until it begins. */
-  private scheduleSync(): Promise<void> {
-    if (this.syncQueued !== null) return this.syncQueued
-    const run = this.configChain.then(() => {
-      this.syncQueued = null
-      return this.sync()
-    })
-    this.syncQueued = run
-    this.configChain = run.catch(() => undefined)
-    return run
-  }
-
-  /** reloadConfig, then add new groups, replace changed stopped ones, remove gone ones. */
-  private async sync(): Promise<void> {
-    if (!this.up || this.closed) return
-    this.pruneFiles()
-    let added: string[] = []
-    let changedNames: string[] = []
-    let removed: string[] = []
-    try {
-      const answer = await this.sv.client.call('supervisor.reloadConfig') as string[][][]
-      ;[added = [], changedNames = [], removed = []] = answer[0] ?? []
-      this.configProblem = null
-    } catch (error) {
-      this.configProblem = `supervisord rejected the configuration: ${(error as Error).message}`
-      this.options.log('error', this.configProblem)
-      throw new EngineError(this.configProblem, error)
-    }
-    for (const name of removed) {
-      await this.call('supervisor.stopProcessGroup', [name, true]).catch(() => undefined)
-      await this.call('supervisor.removeProcessGroup', [name]).catch(() => undefined)
-    }
-    for (const name of changedNames) {
-      // A live group keeps its old configuration until it is stopped (the API refuses such edits anyway).
-      const slot = this.byName.get(name)
-      const live = slot?.info
-      if (live !== undefined && live !== null && !['STOPPED', 'EXITED', 'FATAL'].includes(live.statename)) continue
-      if (slot !== undefined) this.fence(slot)
-      await this.call('supervisor.removeProcessGroup', [name]).catch(() => undefined)
-      await this.call('supervisor.addProcessGroup', [name]).catch(() => undefined)
-    }
-    for (const name of added) await this.call('supervisor.addProcessGroup', [name]).catch(() => undefined)
-    await this.refresh().catch(() => undefined)
-  }
-
-  /** Include files no configured instance owns (programs removed while the daemon was down). */
-  private pruneFiles(): void {
-    for (const file of readdirSync(this.sv.paths.includeDir)) {
-      if (!file.endsWith('.conf') || this.byName.has(file.slice(0, -5))) continue
-      try { unlinkSync(join(this.sv.paths.includeDir, file)) } catch { /* gone */ }
-    }
-  }
-
-  private call(method: string, params: (string | boolean)[]): Promise<unknown> {
-    return this.sv.client.call(method, params)
-  }
-
   // --- events and polling ----------------------------------------------------------------
 
   /** supervisord says the state of a group changed: read it now (several at once: together). */
@@ -648,30 +509,8 @@ export class SupervisordEngine implements ProcessEngine {
     return this.apply(slot, info)
   }
 
-  /** Take a new process info into the slot; true when its snapshot may have changed. */
   private apply(slot: Slot, info: ProcessInfo): boolean {
-    const before = slot.info
-    slot.info = info
-    // The leader exited (or was replaced by a restart): like the native engine, nothing of its
-    // group may outlive it. supervisord itself only signals the group on a stop.
-    // A stop in progress waits stopwaitsecs for the group before it kills it.
-    if (!slot.stopping && before !== null && before.pid !== 0 && before.pid !== info.pid && groupAlive(before.pid)) signalGroup(before.pid, 'SIGKILL')
-    // An exit since the last look: a live process is not live any more, a new stop time, or
-    // another pid (respawned within the second; supervisord's times are whole seconds).
-    const replaced = before !== null && before.pid !== 0 && before.pid !== info.pid
-    const live = LIVE_STATES.includes(info.statename)
-    const ended = slot.expectExit && !live
-    slot.expectExit = live
-    if ((info.stop !== 0 && info.stop !== slot.seenStop) || replaced || ended) {
-      slot.seenStop = info.stop
-      slot.exitStatus = exitStatusFromLog(this.sv.paths.logfile, slot.name) ?? (info.exitstatus === -1 ? null : info.exitstatus)
-      if (info.statename === 'EXITED' && !slot.stopping) this.afterExit(slot, info)
-    }
-    if (info.statename === 'RUNNING') slot.spawnError = null
-    if ((info.statename === 'BACKOFF' || info.statename === 'FATAL') && (before?.statename !== info.statename || slot.spawnError === null)) {
-      slot.spawnError = spawnErrorOf(info.spawnerr, slot.plan.attempt, slot.exitStatus, slot.program.startsecs)
-    }
-    return before === null || before.statename !== info.statename || before.pid !== info.pid || before.stop !== info.stop || before.spawnerr !== info.spawnerr
+    return applyInfo(slot, info, this.sv.paths.logfile, (exited, last) => { this.afterExit(exited, last) })
   }
 
   // --- supervisord's own life ------------------------------------------------------------
