@@ -11,6 +11,9 @@ export interface Results {
   scenarios: Record<string, Record<string, unknown>>
 }
 
+/** The P1 floor row: bench/managers/bare-http-server.ts. */
+export const BARE_HTTP = 'bare HTTP spawner'
+
 const fmt = (s: Summary | undefined, unit = 'ms') => (s === undefined ? 'n/a' : `${round(s.min)} / **${round(s.median)}** / ${round(s.max)} ${unit}`)
 const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? 'n/a' : `${round(a / b, 2)}×`)
 
@@ -32,13 +35,18 @@ export function renderReport(results: Results, settings: Record<string, unknown>
   for (const key of Object.keys(s).filter((k) => k.startsWith('P1-'))) {
     const rows = s[key] as Record<string, { start: Summary; stop: Summary } | undefined>
     const raw = rows['raw spawn']
-    // The competitors: supervisord and PM2 (not the baseline, not either Hoody Daemon column).
-    const others = Object.entries(rows).filter(([who]) => who !== 'raw spawn' && !who.startsWith('Hoody Daemon')).map(([, v]) => v?.start.median).filter((v): v is number => v !== undefined)
+    const bare = rows[BARE_HTTP]
+    // The competitors: supervisord and PM2 (not the baselines, not either Hoody Daemon column).
+    const others = Object.entries(rows).filter(([who]) => who !== 'raw spawn' && who !== BARE_HTTP && !who.startsWith('Hoody Daemon')).map(([, v]) => v?.start.median).filter((v): v is number => v !== undefined)
     const fastestOther = others.length === 0 ? undefined : Math.min(...others)
+    const hoody = (who: string) => who.startsWith('Hoody Daemon')
     out.push(`## P1 — start ${key.slice(3)} programs until RUNNING, then stop them all`, '')
-    out.push(table(['manager', 'start', 'stop', 'start vs raw', 'start vs fastest other'], Object.entries(rows).map(([who, v]) => [
-      who, fmt(v?.start), fmt(v?.stop), ratio(v?.start.median, raw?.start.median), who.startsWith('Hoody Daemon') ? ratio(v?.start.median, fastestOther) : '',
-    ])), '', 'Targets: ≤ 1.5× raw spawn; ≤ ⅓ (0.33×) of the faster of supervisord and PM2.', '')
+    out.push(table(['manager', 'start', 'stop', 'start vs raw', 'start vs bare HTTP', 'start vs fastest other'], Object.entries(rows).map(([who, v]) => [
+      who, fmt(v?.start), fmt(v?.stop), ratio(v?.start.median, raw?.start.median),
+      hoody(who) && bare !== undefined ? ratio(v?.start.median, bare.start.median) : '', hoody(who) ? ratio(v?.start.median, fastestOther) : '',
+    ])), '', 'Targets: ≤ 1.5× raw spawn; ≤ ⅓ (0.33×) of the faster of supervisord and PM2.')
+    if (bare !== undefined) out.push(`"${BARE_HTTP}" is the floor for any manager driven over HTTP: a bare Node server (\`bench/managers/bare-http-server.ts\`) sent the same two requests per program by the same client, doing nothing but spawn (no validation, persistence, logs or state machine). PM2 is given its fastest way instead, one ecosystem file.`)
+    out.push('')
   }
   const p2 = s.P2 as Record<string, Summary | undefined> | undefined
   if (p2 !== undefined) {

@@ -4,12 +4,13 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { BareHttpManager } from './managers/bare-http.js'
 import { HOODY_LABELS, HoodyManager } from './managers/hoody.js'
 import type { Manager } from './managers/manager.js'
 import { Pm2Manager } from './managers/pm2.js'
 import { ensureSupervisord, SupervisordManager } from './managers/supervisord.js'
 import { p1, p2, p3, p4, p5, p6, p7 } from './scenarios.js'
-import { renderReport, type Results } from './report.js'
+import { BARE_HTTP, renderReport, type Results } from './report.js'
 import { summarize } from './stats.js'
 
 const quick = process.argv.includes('--quick')
@@ -64,6 +65,10 @@ async function main(): Promise<void> {
     log(`P1 with ${n} programs`)
     const raw = await repeat(settings.runs, () => p1('raw', n))
     set(`P1-${n}`, 'raw spawn', { start: summarize(raw.map((r) => r.startMs)), stop: summarize(raw.map((r) => r.stopMs)) })
+    // The same two requests per program to a server that does nothing but spawn: the least any
+    // manager driven over HTTP can cost on this machine.
+    const bare = await repeat(settings.runs, () => withManager(() => new BareHttpManager(), (m) => p1(m, n)))
+    set(`P1-${n}`, BARE_HTTP, { start: summarize(bare.map((r) => r.startMs)), stop: summarize(bare.map((r) => r.stopMs)) })
     for (const { label, make } of list) {
       const runs = await repeat(settings.runs, () => withManager(make, (m) => p1(m, n)))
       set(`P1-${n}`, label, { start: summarize(runs.map((r) => r.startMs)), stop: summarize(runs.map((r) => r.stopMs)) })
