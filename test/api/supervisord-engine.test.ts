@@ -2,9 +2,10 @@
 // daemon starts, watches and restarts. Skipped when supervisord is not installed (CI installs it).
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test, type TestContext } from 'node:test'
+import { XmlRpcClient } from '../../src/core/supervisord/xmlrpc-client.js'
 import { FIXTURES, startDaemon, waitForStatus, type DaemonHandle } from '../helpers/daemon.js'
 import { isAlive, procStat } from '../helpers/proc.js'
 import { waitFor } from '../helpers/wait.js'
@@ -33,6 +34,19 @@ const systemSocket = () => existsSync('/var/run/supervisor.sock') || existsSync(
 function privatePid(daemon: DaemonHandle): number {
   return Number(readFileSync(join(daemon.dataDir, 'supervisord', 'supervisord.pid'), 'utf8').trim())
 }
+
+/** The groups the daemon's private supervisord has now, asked over its socket. */
+async function groupsOf(dataDir: string): Promise<string[]> {
+  const client = new XmlRpcClient({ socketPath: join(dataDir, 'supervisord', 'supervisor.sock'), timeoutMs: 10_000 })
+  try {
+    const infos = await client.call('supervisor.getAllProcessInfo') as { group: string }[]
+    return infos.map((info) => info.group).filter((group) => group !== 'hoody@events').sort()
+  } finally {
+    client.close()
+  }
+}
+
+const sectionsOf = (dataDir: string) => readFileSync(join(dataDir, 'supervisord', 'programs', 'programs.conf'), 'utf8').match(/^\[program:[^\]]+\]$/gm) ?? []
 
 async function start(t: TestContext): Promise<DaemonHandle> {
   return startDaemon(t, { args: ['--engine', 'supervisord'] })
@@ -224,6 +238,48 @@ describe('supervisord engine', { skip: installed ? false : 'supervisord is not i
     assert.equal(isAlive(pid), false)
   })
 
+  test('removed programs leave supervisord and its configuration; the others stay untouched', async (t) => {
+    const daemon = await start(t)
+    const names = Array.from({ length: 12 }, (_, i) => `many${i}`)
+    await Promise.all(names.map((name) => daemon.add({ name, command: 'sleep 1000', startsecs: 0 })))
+    const started = await Promise.all(names.map(async (name) => (await daemon.post(`/programs/${name}/start`)).body.pid as number))
+    assert.deepEqual(await groupsOf(daemon.dataDir), [...names].sort())
+    // Removed at once: their group calls go together, in one multicall.
+    await Promise.all(names.slice(0, 10).map((name) => daemon.post(`/programs/remove/${name}`)))
+    for (const pid of started.slice(0, 10)) assert.equal(isAlive(pid), false)
+    assert.deepEqual(await waitFor(async () => {
+      const groups = await groupsOf(daemon.dataDir)
+      return groups.length === 2 ? groups : undefined
+    }), ['many10', 'many11'])
+    await waitFor(() => sectionsOf(daemon.dataDir).length === 2)
+    assert.deepEqual(sectionsOf(daemon.dataDir), ['[program:many10]', '[program:many11]'])
+    for (const [index, name] of ['many10', 'many11'].entries()) {
+      const status = (await daemon.get(`/status/${name}`)).body
+      assert.equal(status.status, 'RUNNING')
+      assert.equal(status.pid, started[10 + index])
+    }
+  })
+
+  test('a running program removed from programs.json while no daemon ran is stopped and leaves supervisord', async (t) => {
+    const first = await start(t)
+    await first.add({ name: 'dropped', command: 'sleep 1000', startsecs: 0 })
+    await first.add({ name: 'kept', command: 'sleep 1000', startsecs: 0 })
+    const dropped = (await first.post('/programs/dropped/start')).body.pid as number
+    const kept = (await first.post('/programs/kept/start')).body.pid as number
+    await first.stop('SIGKILL')
+    const file = join(first.dataDir, 'programs.json')
+    const programs = JSON.parse(readFileSync(file, 'utf8')) as { id: string }[]
+    writeFileSync(file, JSON.stringify(programs.filter((program) => program.id !== 'dropped')))
+    const second = await startDaemon(t, { dataDir: first.dataDir, args: ['--engine', 'supervisord'] })
+    await waitFor(() => !isAlive(dropped), { timeoutMs: 20_000 })
+    assert.deepEqual(await waitFor(async () => {
+      const groups = await groupsOf(second.dataDir)
+      return groups.length === 1 ? groups : undefined
+    }), ['kept'])
+    assert.deepEqual(sectionsOf(second.dataDir), ['[program:kept]'])
+    assert.equal((await second.get('/status/kept')).body.pid, kept)
+  })
+
   test('port-range programs get one section per port', async (t) => {
     const daemon = await start(t)
     await daemon.add({ name: 'ported', command: 'sleep 1000', startsecs: 0, port_range: { start: 42101, end: 42102 }, environment: { P: '{{PORT}}' } })
@@ -231,8 +287,11 @@ describe('supervisord engine', { skip: installed ? false : 'supervisord is not i
     assert.deepEqual(started.instances.map((i: any) => i.status), ['RUNNING', 'RUNNING'])
     const env = readFileSync(`/proc/${started.instances[1].pid}/environ`, 'utf8').split('\0')
     assert.ok(env.includes('P=42102'))
-    const files = readdirSync(join(daemon.dataDir, 'supervisord', 'programs')).sort()
-    assert.deepEqual(files, ['ported@42101.conf', 'ported@42102.conf'])
+    // Every section in one include file: supervisord walks all sections read so far after each file.
+    const dir = join(daemon.dataDir, 'supervisord', 'programs')
+    assert.deepEqual(readdirSync(dir), ['programs.conf'])
+    const sections = readFileSync(join(dir, 'programs.conf'), 'utf8').match(/^\[program:[^\]]+\]$/gm)
+    assert.deepEqual(sections, ['[program:ported@42101]', '[program:ported@42102]'])
     await daemon.post('/programs/ported/stop')
   })
 })

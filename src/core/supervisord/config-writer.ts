@@ -3,7 +3,6 @@
 // continuation lines, universal newlines), expands `%(...)s`, then splits `command` with shlex.
 // Every value here survives all three, or is refused with a reason.
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
-import { join } from 'node:path'
 import type { Autorestart, StopSignal } from '../../schema/program.js'
 
 export interface LogSpec {
@@ -102,11 +101,6 @@ export function renderSection(spec: SectionSpec): string {
     ...(spec.stderr === null ? [] : logLines('stderr', spec.stderr)),
   ]
   return `${lines.join('\n')}\n`
-}
-
-/** The include file of a section. */
-export function sectionFile(dir: string, name: string): string {
-  return join(dir, `${name}.conf`)
 }
 
 /** Write `text` to `path` atomically: a temp file in the same dir, fsync, rename. */

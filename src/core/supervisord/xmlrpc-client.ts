@@ -221,6 +221,25 @@ export class XmlRpcClient {
     this.agent.destroy()
   }
 
+  /**
+   * Several calls in one request (system.multicall): one turn of supervisord's loop instead of
+   * one per call, and each turn walks every process. Each answer is a value or its own fault.
+   * supervisord answers each value as it is, not in the one-item array of Python's own
+   * multicall; a struct with a faultCode is a fault.
+   */
+  async multicall(calls: readonly { method: string; params: readonly XmlRpcValue[] }[], timeoutMs = this.options.timeoutMs): Promise<(XmlRpcValue | XmlRpcFault)[]> {
+    if (calls.length === 0) return []
+    const answers = await this.call('system.multicall', [calls.map((c) => ({ methodName: c.method, params: [...c.params] }))], timeoutMs)
+    return calls.map((c, index) => {
+      const answer = Array.isArray(answers) ? answers[index] : undefined
+      if (answer === undefined) return new XmlRpcFault(c.method, 0, 'no answer in the multicall')
+      if (typeof answer === 'object' && answer !== null && !Array.isArray(answer) && typeof answer.faultCode === 'number') {
+        return new XmlRpcFault(c.method, answer.faultCode, typeof answer.faultString === 'string' ? answer.faultString : 'unknown fault')
+      }
+      return answer
+    })
+  }
+
   call(method: string, params: readonly XmlRpcValue[] = [], timeoutMs = this.options.timeoutMs): Promise<XmlRpcValue> {
     const body = Buffer.from(encodeCall(method, params))
     return new Promise((resolve, reject) => {
