@@ -1,6 +1,7 @@
 // The supervisord engine: the same ProcessEngine contract as the native one, carried out by a
-// private supervisord over XML-RPC on its unix socket. One [program:x] section per instance;
-// states are polled (getAllProcessInfo) into snapshots; logs are the files supervisord writes.
+// private supervisord over XML-RPC on its unix socket. One [program:x] section per instance
+// (config-sync.ts); states follow supervisord's events into snapshots (state-reader.ts, slot.ts);
+// logs are the files supervisord writes.
 import { mkdirSync } from 'node:fs'
 import { EngineError } from '../../errors.js'
 import type { Program } from '../../schema/program.js'
@@ -18,23 +19,10 @@ import { untilProgram } from './program-pid.js'
 import { planInstance, sectionName } from './program-section.js'
 import { applyInfo, LIVE_STATES, newSlot, snapshotOf, type ProcessInfo, type Slot, type SnapshotContext } from './slot.js'
 import { attemptProblem, logAccessProblem } from './spawn-reason.js'
+import { isInfo, StateReader, target } from './state-reader.js'
 import { findSupervisord, SupervisordProcess, supervisordPaths } from './supervisord-process.js'
-import { FAULTS, XmlRpcFault, type XmlRpcValue } from './xmlrpc-client.js'
+import { FAULTS, XmlRpcFault } from './xmlrpc-client.js'
 
-/**
- * State changes arrive as events (event-relay.ts); polling every process is only the safety net
- * for a lost event: this often while something waits or moves, and this often otherwise.
- */
-const FAST_POLL_MS = 1000
-const SLOW_POLL_MS = 5000
-/**
- * ...and never more often than this many times the last poll took. supervisord's
- * getAllProcessInfo grows faster than the number of processes (0.11 s with 300, 0.9 s with
- * 1000): a poll every second would keep it busy. This keeps the safety net under 2 % of its time.
- */
-const POLL_DUTY_FACTOR = 50
-/** Instances read in one system.multicall (a getProcessInfo costs ~1.5 ms of supervisord's time). */
-const READS_PER_CALL = 200
 /** After supervisord died: wait this long before the first restart, doubling up to the cap. */
 const RESTART_BASE_MS = 1000
 const RESTART_CAP_MS = 30_000
@@ -53,9 +41,6 @@ export interface SupervisordEngineOptions {
 }
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const target = (name: string) => `${name}:${name}`
-const isInfo = (answer: XmlRpcValue | XmlRpcFault | undefined): answer is ProcessInfo & XmlRpcValue =>
-  typeof answer === 'object' && answer !== null && !Array.isArray(answer) && !(answer instanceof XmlRpcFault)
 
 export class SupervisordEngine implements ProcessEngine {
   readonly scope: string
@@ -69,22 +54,15 @@ export class SupervisordEngine implements ProcessEngine {
   private readonly listeners = new Set<() => void>()
   private changes = 0
   private readonly config: ConfigSync
+  private readonly reader: StateReader
   private readonly snapshotContext: SnapshotContext
   private activated = false
   private up = false
   private closed = false
   /** Why supervisord cannot be used now (health), or null. */
   private problem: string | null = null
-  private unanswered: string | null = null
   private restartDelay = RESTART_BASE_MS
-  private pollTimer: NodeJS.Timeout | null = null
-  private pollDue = 0
-  private readSeq = 0
-  /** How long the last read of every process took (ms). */
-  private fullReadMs = 0
   private relay: { close: () => void } | null = null
-  /** Instances named by events since the last read of their state. */
-  private readonly eventDue = new Set<Slot>()
 
   constructor(options: SupervisordEngineOptions) {
     this.options = options
@@ -94,14 +72,25 @@ export class SupervisordEngine implements ProcessEngine {
       identifier: `hoody-daemon:${options.scope}`,
       onExit: (reason) => { this.onSupervisordExit(reason) },
     })
+    this.reader = new StateReader({
+      client: this.sv.client,
+      up: () => this.up,
+      closed: () => this.closed,
+      slot: (group) => this.byName.get(group),
+      slots: () => this.byName.values(),
+      waiting: () => this.listeners.size > 0,
+      apply: (slot, info) => this.apply(slot, info),
+      changed: () => { this.changed() },
+      readError: (error) => this.engineError('read the state of', error),
+    })
     this.config = new ConfigSync({
       includeDir: this.sv.paths.includeDir,
       client: this.sv.client,
       ready: () => this.up && !this.closed,
       slot: (name) => this.byName.get(name),
       slots: () => this.byName.values(),
-      fence: (slot) => { this.fence(slot) },
-      read: (names) => this.refreshSome(names.map((name) => this.byName.get(name)).filter((slot) => slot !== undefined)),
+      fence: (slot) => { this.reader.fence(slot) },
+      read: (names) => this.reader.refreshSome(names.map((name) => this.byName.get(name)).filter((slot) => slot !== undefined)),
       log: (level, message) => { this.options.log(level, message) },
     })
     this.snapshotContext = {
@@ -121,10 +110,10 @@ export class SupervisordEngine implements ProcessEngine {
     this.binary = binary
     // The reader first: the relay's first events already find it.
     mkdirSync(this.options.dir, { recursive: true, mode: 0o700 })
-    this.relay = readRelay(supervisordPaths(this.options.dir).events, (group) => { this.onEvent(group) })
+    this.relay = readRelay(supervisordPaths(this.options.dir).events, (group) => { this.reader.onEvent(group) })
     const how = await this.sv.open(binary, () => this.stopOrphans())
     this.up = true
-    this.schedulePoll(0)
+    this.reader.schedulePoll(0)
     return how
   }
 
@@ -132,7 +121,7 @@ export class SupervisordEngine implements ProcessEngine {
   async activate(): Promise<void> {
     this.activated = true
     await this.config.schedule()
-    await this.refresh().catch(() => undefined)
+    await this.reader.refresh().catch(() => undefined)
     // A supervisord we reconnected to may run programs disabled while no daemon ran: as after a
     // native adoption, they are stopped.
     const disabled = [...this.byName.values()].filter((slot) => !slot.program.enabled && LIVE_STATES.includes(slot.info?.statename ?? ''))
@@ -145,7 +134,7 @@ export class SupervisordEngine implements ProcessEngine {
   async close(): Promise<void> {
     this.closed = true
     this.relay?.close()
-    if (this.pollTimer !== null) clearTimeout(this.pollTimer)
+    this.reader.stopPolling()
     for (const slot of this.byName.values()) this.cancelPending(slot)
     this.follower.close()
     await this.config.settled
@@ -262,7 +251,7 @@ export class SupervisordEngine implements ProcessEngine {
 
   health(): string {
     if (this.problem !== null) return this.problem
-    if (this.unanswered !== null) return `supervisord does not answer: ${this.unanswered}`
+    if (this.reader.unanswered !== null) return `supervisord does not answer: ${this.reader.unanswered}`
     if (this.config.problem !== null) return `running; ${this.config.problem}`
     return 'running'
   }
@@ -289,7 +278,7 @@ export class SupervisordEngine implements ProcessEngine {
       const check = () => { if (done(this.snapshot(slot))) finish() }
       const timer = Number.isFinite(timeoutMs) ? setTimeout(finish, Math.max(0, timeoutMs)) : undefined
       this.listeners.add(check)
-      this.schedulePoll(FAST_POLL_MS)
+      this.reader.pollSoon()
     })
   }
 
@@ -326,9 +315,9 @@ export class SupervisordEngine implements ProcessEngine {
       this.refuseAttempt(slot, problem)
       return
     }
-    this.fence(slot)
+    this.reader.fence(slot)
     // The start and the read of its pid in one request: one turn of supervisord's loop.
-    const seq = ++this.readSeq
+    const seq = this.reader.ticket()
     const [started, info] = await this.sv.client.multicall([
       { method: 'supervisor.startProcess', params: [target(slot.name), false] },
       { method: 'supervisor.getProcessInfo', params: [target(slot.name)] },
@@ -336,7 +325,7 @@ export class SupervisordEngine implements ProcessEngine {
     if (started instanceof XmlRpcFault && started.faultCode !== FAULTS.ALREADY_STARTED && started.faultCode !== FAULTS.SPAWN_ERROR) throw this.engineError('start', started)
     // A quick program may be gone again before the next read: that end is still an exit to see.
     slot.expectExit = true
-    if (isInfo(info) && this.applyFresh(slot, info, seq)) this.changed()
+    if (isInfo(info) && this.reader.applyFresh(slot, info, seq)) this.changed()
     // As with the native engine, a start returns once the program itself runs (a pid to report,
     // and signals that reach it): supervisord's fork execs within milliseconds.
     const pid = slot.info?.pid ?? 0
@@ -401,12 +390,12 @@ export class SupervisordEngine implements ProcessEngine {
     // A signal that reaches supervisord's fork before it execs is caught by the fork's inherited
     // Python handler and lost: the program would then run until stopwaitsecs. So the stop waits
     // (milliseconds) until the current pid is the program itself.
-    await this.refreshOne(slot)
+    await this.reader.refreshOne(slot)
     const pid = slot.info?.pid ?? 0
     if (pid > 0) await untilProgram(pid, this.sv.paths.config)
     const began = Date.now()
     const limitMs = Math.ceil(slot.program.stopwaitsecs) * 1000
-    this.fence(slot)
+    this.reader.fence(slot)
     try {
       await this.sv.client.call('supervisor.stopProcess', [target(slot.name), true], limitMs + 30_000)
     } catch (error) {
@@ -419,7 +408,7 @@ export class SupervisordEngine implements ProcessEngine {
         await delay(GROUP_POLL_MS)
       }
     }
-    await this.refreshOne(slot)
+    await this.reader.refreshOne(slot)
     if (slot.info?.statename === 'STOPPING') await this.waitForSlot(slot, (s) => s.state !== 'STOPPING', limitMs + 30_000)
   }
 
@@ -446,107 +435,6 @@ export class SupervisordEngine implements ProcessEngine {
     this.schedule(slot, crashLoopDelayMs(slot.crashes), 'autorestart')
   }
 
-  // --- events and polling ----------------------------------------------------------------
-
-  /** supervisord says the state of a group changed: read it now (several at once: together). */
-  private onEvent(group: string): void {
-    const slot = this.byName.get(group)
-    if (slot === undefined || this.closed) return
-    const first = this.eventDue.size === 0
-    this.eventDue.add(slot)
-    if (first) setImmediate(() => { this.readEventDue() })
-  }
-
-  private readEventDue(): void {
-    const due = [...this.eventDue]
-    this.eventDue.clear()
-    if (!this.up) return
-    void this.refreshSome(due).catch(() => undefined)
-  }
-
-
-  private schedulePoll(ms: number): void {
-    if (this.closed || !this.up) return
-    const due = Date.now() + ms
-    if (this.pollTimer !== null) {
-      if (this.pollDue <= due) return
-      clearTimeout(this.pollTimer)
-    }
-    this.pollDue = due
-    this.pollTimer = setTimeout(() => {
-      this.pollTimer = null
-      void this.refresh().catch(() => undefined).finally(() => {
-        const busy = this.listeners.size > 0 || [...this.byName.values()].some((s) => ['STARTING', 'STOPPING', 'BACKOFF'].includes(s.info?.statename ?? ''))
-        this.schedulePoll(Math.max(busy ? FAST_POLL_MS : SLOW_POLL_MS, this.fullReadMs * POLL_DUTY_FACTOR))
-      })
-    }, ms)
-  }
-
-  private async refresh(): Promise<void> {
-    if (!this.up) return
-    let infos: ProcessInfo[]
-    const seq = ++this.readSeq
-    const began = Date.now()
-    try {
-      infos = await this.sv.client.call('supervisor.getAllProcessInfo') as unknown as ProcessInfo[]
-      this.fullReadMs = Date.now() - began
-      this.unanswered = null
-    } catch (error) {
-      if (!(error instanceof XmlRpcFault)) this.unanswered = (error as Error).message
-      throw error
-    }
-    let moved = false
-    for (const info of infos) {
-      const slot = this.byName.get(info.group)
-      if (slot !== undefined && this.applyFresh(slot, info, seq)) moved = true
-    }
-    if (moved) this.changed()
-  }
-
-  private async refreshOne(slot: Slot): Promise<void> {
-    const seq = ++this.readSeq
-    try {
-      const info = await this.sv.client.call('supervisor.getProcessInfo', [target(slot.name)]) as unknown as ProcessInfo
-      if (this.applyFresh(slot, info, seq)) this.changed()
-    } catch (error) {
-      if (!(error instanceof XmlRpcFault)) throw this.engineError('read the state of', error)
-    }
-  }
-
-  /** Read these instances' states: one call for one, multicalls for many (never all of them). */
-  private async refreshSome(slots: readonly Slot[]): Promise<void> {
-    if (slots.length === 1 && slots[0] !== undefined) return this.refreshOne(slots[0])
-    for (let first = 0; first < slots.length; first += READS_PER_CALL) {
-      const part = slots.slice(first, first + READS_PER_CALL)
-      const seq = ++this.readSeq
-      let answers: (XmlRpcValue | XmlRpcFault)[]
-      try {
-        answers = await this.sv.client.multicall(part.map((slot) => ({ method: 'supervisor.getProcessInfo', params: [target(slot.name)] })))
-      } catch (error) {
-        if (!(error instanceof XmlRpcFault)) throw this.engineError('read the state of', error)
-        return
-      }
-      let moved = false
-      // A fault is a group supervisord does not have (yet): nothing to apply.
-      for (const [index, slot] of part.entries()) {
-        const answer = answers[index]
-        if (isInfo(answer) && this.applyFresh(slot, answer, seq)) moved = true
-      }
-      if (moved) this.changed()
-    }
-  }
-
-  /** Reads sent before this point no longer apply to the slot (a command is about to change it). */
-  private fence(slot: Slot): void {
-    slot.seq = ++this.readSeq
-  }
-
-  private applyFresh(slot: Slot, info: ProcessInfo, seq: number): boolean {
-    if (seq < slot.seq) return false
-    slot.seq = seq
-    return this.apply(slot, info)
-  }
-
   private apply(slot: Slot, info: ProcessInfo): boolean {
     return applyInfo(slot, info, this.sv.paths.logfile, (exited, last) => { this.afterExit(exited, last) })
   }
@@ -563,8 +451,7 @@ export class SupervisordEngine implements ProcessEngine {
   private onSupervisordExit(reason: string): void {
     if (this.closed) return
     this.up = false
-    if (this.pollTimer !== null) clearTimeout(this.pollTimer)
-    this.pollTimer = null
+    this.reader.stopPolling()
     // Retries and autorestarts due meanwhile are part of the restart below.
     const wanted = [...this.byName.values()].filter((s) => s.pending !== null || ['STARTING', 'RUNNING', 'BACKOFF'].includes(s.info?.statename ?? ''))
     for (const slot of wanted) this.cancelPending(slot)
@@ -591,13 +478,13 @@ export class SupervisordEngine implements ProcessEngine {
     const upSince = Date.now()
     this.up = true
     for (const slot of this.byName.values()) slot.info = null
-    await this.refresh().catch(() => undefined)
+    await this.reader.refresh().catch(() => undefined)
     await Promise.all(wanted.map((slot) => this.locks.run(slot.name, () => this.startSlot(slot, 'autorestart')).catch((error: unknown) => {
       this.options.log('error', `${slot.name}: cannot start again after the supervisord restart: ${(error as Error).message}`)
     })))
     this.problem = null
     this.changed()
-    this.schedulePoll(0)
+    this.reader.schedulePoll(0)
     this.options.log('warn', `supervisord is running again; ${wanted.length} programs started again`)
     // A supervisord that stays up a minute counts as healthy again: the next restart waits 1 s.
     setTimeout(() => { if (this.up && Date.now() - upSince >= 60_000) this.restartDelay = RESTART_BASE_MS }, 60_000).unref()
