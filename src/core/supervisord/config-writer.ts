@@ -1,4 +1,4 @@
-// A program instance → one `[program:NAME]` section, written atomically into the include dir.
+// A program instance → one `[program:NAME]` section (config-sync.ts writes them all into one file).
 // supervisord reads it with Python's configparser (inline `;`/`#` comments after whitespace,
 // continuation lines, universal newlines), expands `%(...)s`, then splits `command` with shlex.
 // Every value here survives all three, or is refused with a reason.
