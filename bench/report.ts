@@ -86,7 +86,9 @@ export function renderReport(results: Results, settings: Record<string, unknown>
     out.push('## P7 — status p99 latency while a program floods stdout (4 keep-alive clients, hrtime)', '')
     out.push(table(['manager', 'idle p99', 'flood p99', 'flood vs idle'], Object.entries(p7).map(([who, v]) => [
       who, v === undefined ? 'n/a' : `${round(v.idleP99, 2)} ms`, v === undefined ? 'n/a' : `${round(v.floodP99, 2)} ms`, ratio(v?.floodP99, v?.idleP99),
-    ])), '', 'Target: no worse than 2× the idle p99.', '')
+    ])), '', 'Target: no worse than 2× the idle p99.')
+    if (p7[BARE_HTTP] !== undefined) out.push(`"${BARE_HTTP}" pipes the flood into a file with a Node stream (\`child.stdout.pipe(createWriteStream(file))\`) and answers a status list: what the flood costs any manager written in Node.`)
+    out.push('')
   }
   // What was found and changed, kept by hand, so it survives every regeneration of this page.
   const findings = new URL('./findings.md', import.meta.url)

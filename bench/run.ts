@@ -95,6 +95,8 @@ async function main(): Promise<void> {
   for (const { label, make } of list) set('P6', label, await withManager(make, (m) => p6(m, settings.p6Sizes, settings.p6Reads)))
 
   log('P7 status latency under a flood')
+  // The same flood piped into a file by a bare Node server: what the flood costs any Node manager.
+  set('P7', BARE_HTTP, await withManager(() => new BareHttpManager(), (m) => p7(m, settings.seconds)))
   for (const { label, make } of list.filter((m) => m.label !== 'PM2')) set('P7', label, await withManager(make, (m) => p7(m, settings.seconds)))
 
   const stamp = new Date().toISOString().replace(/[:.]/g, '-')

@@ -1,10 +1,12 @@
 // The least any manager driven over HTTP must do: a bare Node server that keeps programs in a
-// Map, spawns one on request (stdio ignored, its own group) and answers with its pid. No
-// validation, persistence, logs or state machine. Prints its URL, as hoody-daemon does.
+// Map, spawns one on request (its own group) and answers with its pid. Output is ignored, or
+// piped into a file when the program names one (a Node stream pipe, nothing else). No
+// validation, persistence, rotation or state machine. Prints its URL, as hoody-daemon does.
 import { spawn, type ChildProcess } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 
-interface Entry { name: string; argv: string[]; child: ChildProcess | null }
+interface Entry { name: string; argv: string[]; stdoutFile?: string; child: ChildProcess | null }
 const programs = new Map<string, Entry>()
 
 function body(request: IncomingMessage): Promise<Partial<Entry>> {
@@ -29,10 +31,11 @@ async function handle(request: IncomingMessage, response: ServerResponse): Promi
   const input = await body(request)
   const program = programs.get(name)
   if (action === 'add' && input.name !== undefined && input.argv !== undefined) {
-    programs.set(input.name, { name: input.name, argv: input.argv, child: null })
+    programs.set(input.name, { name: input.name, argv: input.argv, ...(input.stdoutFile === undefined ? {} : { stdoutFile: input.stdoutFile }), child: null })
     send(response, 201, { name: input.name })
   } else if (action === 'start' && program !== undefined) {
-    const child = spawn(program.argv[0] ?? 'true', program.argv.slice(1), { stdio: 'ignore', detached: true })
+    const child = spawn(program.argv[0] ?? 'true', program.argv.slice(1), { stdio: ['ignore', program.stdoutFile === undefined ? 'ignore' : 'pipe', 'ignore'], detached: true })
+    if (program.stdoutFile !== undefined) child.stdout?.pipe(createWriteStream(program.stdoutFile))
     program.child = child
     child.once('spawn', () => { send(response, 200, { pid: child.pid }) })
     child.once('error', (error) => { send(response, 500, { error: error.message }) })

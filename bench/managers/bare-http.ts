@@ -14,6 +14,7 @@ export class BareHttpManager implements Manager {
   private child: ChildProcess | undefined
   private url = ''
   private readonly agent = new Agent({ keepAlive: true })
+  statusRequest: Manager['statusRequest']
 
   async up(): Promise<void> {
     const child = spawn(process.execPath, ['--import', 'tsx', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -21,6 +22,7 @@ export class BareHttpManager implements Manager {
     let out = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk })
     this.url = await waitUntil(() => /listening on (\S+)/.exec(out)?.[1], 15_000, 'the bare HTTP spawner to listen')
+    this.statusRequest = { url: `${this.url}/status`, method: 'GET' }
   }
 
   async down(): Promise<void> {
@@ -49,7 +51,7 @@ export class BareHttpManager implements Manager {
 
   async startAll(programs: readonly BenchProgram[]): Promise<void> {
     await inBatches(programs, 64, async (program) => {
-      await this.send('POST', '/add', { name: program.name, argv: program.argv })
+      await this.send('POST', '/add', { name: program.name, argv: program.argv, ...(program.stdoutFile === undefined ? {} : { stdoutFile: program.stdoutFile }) })
       await this.send('POST', `/start/${program.name}`)
     })
   }

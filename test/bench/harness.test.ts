@@ -23,6 +23,7 @@ test('the bench scenarios run end to end against Hoody Daemon and leave nothing 
   cleanup(t, () => bareManager.down())
   const bare = await p1(bareManager, 3)
   assert.ok(bare.startMs > 0)
+  assert.equal((await p4(bareManager, 1024 * 1024)).intact, true, 'the bare spawner pipes a program\'s output into its file (P7 floor)')
   const [barePid] = bareManager.managerPids()
   await bareManager.down()
   assert.equal(barePid !== undefined && alive(barePid), false, 'the bare spawner is gone once down')
