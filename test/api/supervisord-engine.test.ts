@@ -260,6 +260,25 @@ describe('supervisord engine', { skip: installed ? false : 'supervisord is not i
     }
   })
 
+  test('a program removed and added back while other changes are pending keeps its group and starts', async (t) => {
+    const daemon = await start(t)
+    await daemon.add({ name: 'again', command: 'sleep 1000', startsecs: 0 })
+    assert.equal((await daemon.post('/programs/again/start')).status, 200)
+    for (let round = 0; round < 6; round++) {
+      // Adds of other programs keep a sync queued: the removal of 'again' waits behind it, and
+      // 'again' is added back before the removal's turn comes.
+      const fillers = Array.from({ length: 4 }, (_, i) => daemon.add({ name: `filler${round}x${i}`, command: 'sleep 1000' }))
+      assert.equal((await daemon.post('/programs/remove/again')).status, 200)
+      await daemon.add({ name: 'again', command: 'sleep 1000', startsecs: 0 })
+      await Promise.all(fillers)
+      const started = await daemon.post('/programs/again/start')
+      assert.equal(started.status, 200, JSON.stringify(started.body))
+      assert.ok(isAlive(started.body.pid))
+    }
+    await waitFor(async () => (await groupsOf(daemon.dataDir)).includes('again'))
+    assert.equal((await daemon.get('/status/again')).body.status, 'RUNNING')
+  })
+
   test('a running program removed from programs.json while no daemon ran is stopped and leaves supervisord', async (t) => {
     const first = await start(t)
     await first.add({ name: 'dropped', command: 'sleep 1000', startsecs: 0 })

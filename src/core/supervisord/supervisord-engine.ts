@@ -138,6 +138,7 @@ export class SupervisordEngine implements ProcessEngine {
     for (const slot of this.byName.values()) this.cancelPending(slot)
     this.follower.close()
     await this.config.settled
+    if (this.up) await this.config.releaseGroups([...this.byName.keys()])
     await this.sv.shutdown()
     this.sv.client.close()
   }
