@@ -153,11 +153,6 @@ export class StateReader {
     slot.seq = ++this.seq
   }
 
-  /** A sequence number for a read sent with a command (a start and its read in one multicall). */
-  ticket(): number {
-    return ++this.seq
-  }
-
   /** Apply a read, unless a newer read or a command came after it was sent. */
   applyFresh(slot: Slot, info: ProcessInfo, seq: number): boolean {
     if (seq < slot.seq) return false

@@ -318,7 +318,6 @@ export class SupervisordEngine implements ProcessEngine {
     }
     this.reader.fence(slot)
     // The start and the read of its pid in one request: one turn of supervisord's loop.
-    const seq = this.reader.ticket()
     const [started, info] = await this.sv.client.multicall([
       { method: 'supervisor.startProcess', params: [target(slot.name), false] },
       { method: 'supervisor.getProcessInfo', params: [target(slot.name)] },
@@ -326,7 +325,10 @@ export class SupervisordEngine implements ProcessEngine {
     if (started instanceof XmlRpcFault && started.faultCode !== FAULTS.ALREADY_STARTED && started.faultCode !== FAULTS.SPAWN_ERROR) throw this.engineError('start', started)
     // A quick program may be gone again before the next read: that end is still an exit to see.
     slot.expectExit = true
-    if (isInfo(info) && this.reader.applyFresh(slot, info, seq)) this.changed()
+    // This read is the last word: one sent meanwhile on another connection (for an event of the
+    // stop before) may have been served before the start, so it must not land after it.
+    this.reader.fence(slot)
+    if (isInfo(info) && this.reader.applyFresh(slot, info, slot.seq)) this.changed()
     // As with the native engine, a start returns once the program itself runs (a pid to report,
     // and signals that reach it): supervisord's fork execs within milliseconds.
     const pid = slot.info?.pid ?? 0
