@@ -26,7 +26,7 @@ export interface Slot {
   readonly name: string
   program: Program
   plan: InstancePlan
-  /** The section text on disk ('' = no file). */
+  /** The section's text in programs.conf ('' = none: no section for it). */
   written: string
   info: ProcessInfo | null
   /**
