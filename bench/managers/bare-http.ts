@@ -1,8 +1,8 @@
 // The floor for any manager driven over HTTP: bare-http-server.ts in its own process, sent the
-// same two requests per program (add, then start) by the same kind of client as Hoody Daemon.
+// same two requests per program (add, then start) by the same client as Hoody Daemon.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { Agent, request } from 'node:http'
+import { nodeSender, type Send } from '../../src/client/node-http.js'
 import type { BenchProgram, Manager, ManagerStatus } from './manager.js'
 import { inBatches } from './hoody.js'
 import { untilExit, waitUntil } from './util.js'
@@ -13,7 +13,7 @@ export class BareHttpManager implements Manager {
   readonly label = 'bare HTTP spawner'
   private child: ChildProcess | undefined
   private url = ''
-  private readonly agent = new Agent({ keepAlive: true })
+  private sender: Send | undefined
   statusRequest: Manager['statusRequest']
 
   async up(): Promise<void> {
@@ -23,30 +23,21 @@ export class BareHttpManager implements Manager {
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk })
     this.url = await waitUntil(() => /listening on (\S+)/.exec(out)?.[1], 15_000, 'the bare HTTP spawner to listen')
     this.statusRequest = { url: `${this.url}/status`, method: 'GET' }
+    // The SDK's own sender: the same client, request for request, as the Hoody Daemon column.
+    this.sender = await nodeSender(this.url)
   }
 
   async down(): Promise<void> {
-    this.agent.destroy()
     if (this.child === undefined) return
     this.child.kill('SIGTERM')
     await untilExit(this.child)
   }
 
-  private send(method: string, path: string, body?: unknown): Promise<string> {
+  private async send(method: string, path: string, body?: unknown): Promise<string> {
+    if (this.sender === undefined) throw new Error('not up')
     const text = body === undefined ? undefined : JSON.stringify(body)
-    return new Promise((resolve, reject) => {
-      const outgoing = request(`${this.url}${path}`, {
-        method, agent: this.agent,
-        headers: text === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) },
-      }, (response) => {
-        const chunks: Buffer[] = []
-        response.on('data', (chunk: Buffer) => { chunks.push(chunk) })
-        response.on('end', () => { resolve(Buffer.concat(chunks).toString('utf8')) })
-        response.on('error', reject)
-      })
-      outgoing.on('error', reject)
-      outgoing.end(text)
-    })
+    const answer = await this.sender(method, `${this.url}${path}`, text === undefined ? {} : { 'content-type': 'application/json' }, text, 600_000)
+    return answer.text
   }
 
   async startAll(programs: readonly BenchProgram[]): Promise<void> {

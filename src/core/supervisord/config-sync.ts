@@ -54,6 +54,8 @@ export class ConfigSync {
   private lastSyncMs = 0
   /** A section changed since the file was last written. */
   private dirty = true
+  /** Include files other than ours were removed (once per daemon: see writeFile). */
+  private pruned = false
   /** Groups to take out of supervisord at the next removal step. */
   private removals: string[] = []
   private removalQueued: Promise<void> | null = null
@@ -103,8 +105,8 @@ export class ConfigSync {
   }
 
   /**
-   * Take the groups of removed instances (sections already removed) out of supervisord: stopped
-   * and removed directly, without a reload, in order with the syncs. Removals that arrive while
+   * Take the groups of removed instances (sections already removed) out of supervisord
+   * directly, without a reload, in order with the syncs. Removals that arrive while
    * one waits its turn go with it.
    */
   removeGroups(names: readonly string[]): Promise<void> {
@@ -187,8 +189,9 @@ export class ConfigSync {
   }
 
   /**
-   * Write the file when a section changed, sections in name order. Any other include file goes:
-   * one file per instance, as earlier versions wrote them, or a temp file a crash left behind.
+   * Write the file when a section changed, sections in name order. At the first write, any other
+   * include file goes: one file per instance, as earlier versions wrote them, or a temp file a
+   * crash left behind (this process never leaves one: its writes rename at once).
    */
   private writeFile(): void {
     if (this.dirty) {
@@ -196,10 +199,12 @@ export class ConfigSync {
       writeAtomic(join(this.host.includeDir, PROGRAMS_FILE), sections.map((slot) => slot.written).join('\n'))
       this.dirty = false
     }
+    if (this.pruned) return
     for (const file of readdirSync(this.host.includeDir)) {
       if (file === PROGRAMS_FILE) continue
       try { unlinkSync(join(this.host.includeDir, file)) } catch { /* gone */ }
     }
+    this.pruned = true
   }
 
   /**
