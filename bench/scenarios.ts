@@ -1,5 +1,5 @@
 // The scenarios of docs/BENCHMARKS.md. Each returns plain numbers; run.ts repeats and reports.
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs'
 import { Agent, createServer, request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import autocannon from 'autocannon'
 import type { BenchProgram, Manager } from './managers/manager.js'
 import { rawRespawnMs, rawStartAll, rawStopAll } from './managers/raw.js'
-import { alive, cpuSecondsOf, rssOf, waitUntil } from './managers/util.js'
+import { alive, cpuSecondsOf, rssOf, untilExit, waitUntil } from './managers/util.js'
 import { percentile } from './stats.js'
 
 const sleepers = (n: number, tag: string): BenchProgram[] =>
@@ -200,16 +200,39 @@ async function latencies(target: NonNullable<Manager['statusRequest']>, seconds:
   return times
 }
 
+const FLOOD_ARGV = ['yes', 'flooding the log at full speed']
+
 /** P7: /status p99 latency idle, then while one program floods stdout. */
 export async function p7(manager: Manager, seconds: number): Promise<{ idleP99: number; floodP99: number }> {
   if (manager.statusRequest === undefined) throw new Error('no HTTP status API')
   const dir = mkdtempSync(join(tmpdir(), 'bench-p7-'))
   const idle = { p99: percentile(await latencies(manager.statusRequest, seconds), 0.99) }
-  const flood: BenchProgram = { name: 'p7x', argv: ['yes', 'flooding the log at full speed'], stdoutFile: join(dir, 'flood.log') }
+  const flood: BenchProgram = { name: 'p7x', argv: FLOOD_ARGV, stdoutFile: join(dir, 'flood.log') }
   await manager.startAll([flood])
   await waitUntil(async () => (await manager.status()).some((s) => s.name === 'p7x' && s.running), 30_000, 'flood running', 20)
   const busy = { p99: percentile(await latencies(manager.statusRequest, seconds), 0.99) }
   await manager.stopAll([flood])
   rmSync(dir, { recursive: true, force: true })
   return { idleP99: idle.p99, floodP99: busy.p99 }
+}
+
+/**
+ * P7's contention floor: the same windows, but the flood is a shell redirect beside the manager,
+ * not one of its programs. The manager captures nothing; what its p99 loses is what a process
+ * writing at full speed takes from the machine's cores (two here).
+ */
+export async function p7Beside(manager: Manager, seconds: number): Promise<{ idleP99: number; floodP99: number }> {
+  if (manager.statusRequest === undefined) throw new Error('no HTTP status API')
+  const dir = mkdtempSync(join(tmpdir(), 'bench-p7-'))
+  const idle = { p99: percentile(await latencies(manager.statusRequest, seconds), 0.99) }
+  const flood = spawn('sh', ['-c', 'exec "$@" > "$0"', join(dir, 'flood.log'), ...FLOOD_ARGV], { stdio: 'ignore' })
+  try {
+    await waitUntil(() => { try { return statSync(join(dir, 'flood.log')).size > 0 } catch { return false } }, 30_000, 'flood writing', 5)
+    const busy = { p99: percentile(await latencies(manager.statusRequest, seconds), 0.99) }
+    return { idleP99: idle.p99, floodP99: busy.p99 }
+  } finally {
+    flood.kill('SIGKILL')
+    await untilExit(flood)
+    rmSync(dir, { recursive: true, force: true })
+  }
 }
