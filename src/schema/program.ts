@@ -22,7 +22,9 @@ export const PortRange = Type.Object({
   end: Type.Integer({ description: 'Last port (inclusive), or 0 for a single-instance program.' }),
 }, { additionalProperties: false, description: 'One instance per port; {0,0} = one instance.' })
 
-export const AutorestartValue = Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('unexpected')])
+// An enum, not a union of literals: answers carry it, and fast-json-stringify writes an enum as
+// a string where a union would be decided by Ajv (see nullable.ts).
+export const AutorestartValue = Type.Enum(['true', 'false', 'unexpected'])
 export const AutorestartInput = Type.Union([AutorestartValue, Type.Boolean()], {
   description: '"true", "false" or "unexpected"; the booleans true/false are accepted and stored as strings.',
 })

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox'
+import { Nullable } from './nullable.js'
 import { COMMAND_LINE } from './program.js'
 import { ProcessStateSchema } from './status.js'
 
@@ -18,9 +19,9 @@ export const QuickStartStatus = Type.Object({
   name: Type.String(),
   command: Type.String(),
   status: ProcessStateSchema,
-  pid: Type.Union([Type.Integer(), Type.Null()]),
+  pid: Nullable(Type.Integer()),
   uptime: Type.Integer(),
-  exit_status: Type.Union([Type.Integer(), Type.Null()]),
+  exit_status: Nullable(Type.Integer()),
   started_at: Type.String({ format: 'date-time' }),
   timed_out: Type.Boolean({ description: 'True when timeout_seconds stopped it.' }),
   spawn_error: Type.Optional(Type.String()),

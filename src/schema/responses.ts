@@ -2,11 +2,12 @@
 // OpenAPI documents them, and the SDK's return types come from them.
 import Type, { type Static } from 'typebox'
 import { ActionBody } from './envelope.js'
+import { Nullable } from './nullable.js'
 import { Program } from './program.js'
 import { ProcessStateSchema } from './status.js'
 import { QuickStartStatus } from './quick-start.js'
 
-const Pid = Type.Union([Type.Integer(), Type.Null()])
+const Pid = Nullable(Type.Integer())
 
 export const StartedInstance = Type.Object({ port: Type.Integer(), status: ProcessStateSchema, pid: Pid })
 

@@ -1,9 +1,10 @@
 import Type, { type Static } from 'typebox'
+import { Nullable } from './nullable.js'
 
 export const PROCESS_STATES = ['STOPPED', 'STARTING', 'RUNNING', 'BACKOFF', 'STOPPING', 'EXITED', 'FATAL', 'UNKNOWN'] as const
 export const ProcessStateSchema = Type.Enum(PROCESS_STATES)
 
-const NullableInteger = Type.Union([Type.Integer(), Type.Null()])
+const NullableInteger = Nullable(Type.Integer())
 
 export const InstanceStatus = Type.Object({
   port: Type.Integer(),
@@ -20,7 +21,7 @@ export const ProgramStatus = Type.Object({
   status: ProcessStateSchema,
   pid: NullableInteger,
   uptime: Type.Integer(),
-  exit_status: Type.Union([Type.Integer(), Type.Null()], { description: 'Last exit code; 128 + signal when killed by a signal; null before the first exit.' }),
+  exit_status: Nullable(Type.Integer(), { description: 'Last exit code; 128 + signal when killed by a signal; null before the first exit.' }),
   spawn_error: Type.Optional(Type.String({ description: 'Why the last start failed, when it did.' })),
   instances: Type.Optional(Type.Array(InstanceStatus, { description: 'Port-range programs only: one entry per port.' })),
 })
