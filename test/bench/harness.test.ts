@@ -1,13 +1,14 @@
 // A smoke test of the benchmark harness with tiny N: the scenarios run against the real daemon
 // and the report renders. The figures themselves are for `npm run bench`, never asserted here.
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { BareHttpManager } from '../../bench/managers/bare-http.js'
 import { HoodyManager } from '../../bench/managers/hoody.js'
 import { alive } from '../../bench/managers/util.js'
-import { BARE_HTTP, renderReport } from '../../bench/report.js'
-import { p1, p2, p4, p6 } from '../../bench/scenarios.js'
-import { summarize } from '../../bench/stats.js'
+import { BARE_HTTP, FLOOD_BESIDE, renderReport } from '../../bench/report.js'
+import { p1, p2, p4, p6, p7Beside } from '../../bench/scenarios.js'
+import { summarize, summarizeRuns } from '../../bench/stats.js'
 import { cleanup } from '../helpers/cleanup.js'
 
 test('the bench scenarios run end to end against Hoody Daemon and leave nothing behind', async (t) => {
@@ -33,6 +34,10 @@ test('the bench scenarios run end to end against Hoody Daemon and leave nothing 
   assert.equal(output.intact, true, 'every byte of the output reached the log, in order')
   const tails = await p6(manager, [1024 * 1024], 2)
   assert.equal(Object.keys(tails).length, 1)
+  const beside = await p7Beside(manager, 0.2)
+  assert.ok(beside.idleP99 > 0 && beside.floodP99 > 0)
+  const children = readFileSync(`/proc/self/task/${process.pid}/children`, 'utf8').trim().split(' ').map(Number)
+  assert.deepEqual(children.filter((pid) => !manager.managerPids().includes(pid)), [], 'the flood beside the daemon is gone')
   assert.deepEqual((await manager.status()).filter((s) => s.pid !== null && alive(s.pid)), [], 'no program left running')
   const report = renderReport({
     quick: true, machine: { cores: 2, memoryGiB: 1, cpu: 'test', node: process.version }, versions: { 'hoody-daemon': 'test' },
@@ -41,4 +46,19 @@ test('the bench scenarios run end to end against Hoody Daemon and leave nothing 
   assert.match(report, /## P1 — start 3 programs/)
   assert.match(report, /\| Hoody Daemon \| .* \| \d+(\.\d+)?× \| \d+(\.\d+)?× \|/, 'Hoody Daemon is compared with the bare HTTP floor')
   assert.match(report, /## P4/)
+})
+
+test('every figure of a scenario is summarised over its runs, and P7 reports the ratio of each run', () => {
+  const runs = [{ idleP99: 1, floodP99: 3, intact: true }, { idleP99: 2, floodP99: 2, intact: true }, { idleP99: 4, floodP99: 5, intact: false }]
+  const summary = summarizeRuns(runs.map((run) => ({ ...run, floodVsIdle: run.floodP99 / run.idleP99 })))
+  assert.deepEqual(summary.idleP99, { min: 1, median: 2, max: 4 })
+  assert.deepEqual(summary.floodVsIdle, { min: 1, median: 1.25, max: 3 })
+  assert.equal(summary.intact, false, 'a flag holds only if it held in every run')
+  const report = renderReport({
+    quick: false, machine: { cores: 2, memoryGiB: 1, cpu: 'test', node: process.version }, versions: {},
+    scenarios: { P7: { 'Hoody Daemon': summary, [FLOOD_BESIDE]: summary }, P5: { 'Hoody Daemon': { rssMiB: 90.8, cpuPercent: 0.97 } } },
+  }, {})
+  assert.match(report, /\| Hoody Daemon \| 1 \/ \*\*2\*\* \/ 4 ms \| 2 \/ \*\*3\*\* \/ 5 ms \| 1 \/ \*\*1\.25\*\* \/ 3× \|/)
+  assert.match(report, /flood beside it/)
+  assert.match(report, /\| Hoody Daemon \| 90\.8 \/ \*\*90\.8\*\* \/ 90\.8 MiB \|/, 'a one-run figure of an older results file still renders')
 })
