@@ -111,9 +111,13 @@ export class UserNotFoundError extends DaemonError {
 }
 
 export class SpawnError extends DaemonError {
+  /** Why, in the words `GET /status` shows as `spawn_error`; the answer carries it at the top too. */
+  readonly spawnError: string | undefined
+
   constructor(message: string, details?: Record<string, unknown>) {
     super('SPAWN_ERROR', message, details === undefined ? {} : { details })
     this.name = 'SpawnError'
+    this.spawnError = typeof details?.spawn_error === 'string' ? details.spawn_error : undefined
   }
 }
 

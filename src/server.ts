@@ -125,21 +125,22 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
   if (reconnected) app.log.warn({ engine: 'supervisord' }, 'the last run did not shut its supervisord down: reconnected to it, its programs go on running')
 
   // Processes of a previous run that ended without stopping them (a crash, SIGKILL, OOM) are
-  // supervised again; see docs/RELIABILITY.md.
-  const [previous, previousQuickStarts] = await Promise.all([programsSide, quickStartSide].map(({ records }) => records.load().catch((error: unknown) => {
+  // supervised again; see docs/RELIABILITY.md. Its quick-starts are leftovers: cleaned up.
+  const previous = await programsSide.records.load().catch((error: unknown) => {
     app.log.error({ err: error }, 'the record of the last run\'s processes is unreadable: its processes, if any, are not adopted')
     return []
-  })))
+  })
   // Adoption is the native engine's: with supervisord, the native records (of an earlier native
   // run) are stopped and restarted under supervisord, and supervisord's own programs were
   // adopted by reconnecting to it (SupervisordEngine.open).
-  const adoption = await adoptPrevious({ engine: programsSide.engine, records: previous ?? [], programOf: (id) => service.enabledProgram(id) })
-  const quickStarts = await quickStart.adoptLeftovers(previousQuickStarts ?? [])
+  const adoption = await adoptPrevious({ engine: programsSide.engine, records: previous, programOf: (id) => service.enabledProgram(id) })
+  const quickStartsCleaned = await quickStart.cleanUpLeftovers()
   await Promise.all([programsSide.recorder.flush(), quickStartSide.recorder.flush()])
-  if (adoption.adopted.length + adoption.stopped.length + adoption.restart.length + quickStarts.adopted > 0) {
-    app.log.warn({ adopted: adoption.adopted.length, stopped: adoption.stopped.length, restarted: adoption.restart.length, quick_starts_adopted: quickStarts.adopted },
-      `the last run did not stop its programs: adopted ${adoption.adopted.length} running processes (and ${quickStarts.adopted} quick-starts), stopped ${adoption.stopped.length}, restarting ${adoption.restart.length} that died meanwhile`)
+  if (adoption.adopted.length + adoption.stopped.length + adoption.restart.length > 0) {
+    app.log.warn({ adopted: adoption.adopted.length, stopped: adoption.stopped.length, restarted: adoption.restart.length },
+      `the last run did not stop its programs: adopted ${adoption.adopted.length} running processes, stopped ${adoption.stopped.length}, restarting ${adoption.restart.length} that died meanwhile`)
   }
+  if (quickStartsCleaned > 0) app.log.warn({ quick_starts: quickStartsCleaned }, `cleaned up ${quickStartsCleaned} quick-starts left by the last run`)
   for (const { id, port } of adoption.restart) {
     engine.start(id, port === 0 ? undefined : port).catch((error: unknown) => { app.log.error({ err: error, program: id }, 'restart after adoption failed') })
   }

@@ -3,7 +3,7 @@
 import { maxHeaderSize, STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { DaemonError, ERRORS, type ErrorCode, type ErrorDetails } from '../errors.js'
+import { DaemonError, ERRORS, SpawnError, type ErrorCode, type ErrorDetails } from '../errors.js'
 import { toFieldProblems } from './validation.js'
 
 export interface ErrorEnvelope {
@@ -11,14 +11,15 @@ export interface ErrorEnvelope {
   error: string
   code: ErrorCode
   details?: ErrorDetails
+  spawn_error?: string
 }
 
-export function envelope(code: ErrorCode, message: string, details?: ErrorDetails): ErrorEnvelope {
-  return { success: false, error: message, code, ...(details === undefined ? {} : { details }) }
+export function envelope(code: ErrorCode, message: string, details?: ErrorDetails, spawnError?: string): ErrorEnvelope {
+  return { success: false, error: message, code, ...(details === undefined ? {} : { details }), ...(spawnError === undefined ? {} : { spawn_error: spawnError }) }
 }
 
-export function sendError(reply: FastifyReply, code: ErrorCode, message: string, details?: ErrorDetails): FastifyReply {
-  return reply.code(ERRORS[code]).type('application/json; charset=utf-8').send(envelope(code, message, details))
+export function sendError(reply: FastifyReply, code: ErrorCode, message: string, details?: ErrorDetails, spawnError?: string): FastifyReply {
+  return reply.code(ERRORS[code]).type('application/json; charset=utf-8').send(envelope(code, message, details, spawnError))
 }
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -55,7 +56,8 @@ export function installErrorHandling(app: FastifyInstance): void {
     // Expected failures (a program that will not start) are news, not daemon bugs.
     if (error instanceof DaemonError && ERRORS[code] >= 500) request.log.warn({ code, reason: message }, 'request failed')
     else if (ERRORS[code] >= 500) request.log.error({ err: error }, 'request failed')
-    return sendError(reply, code, message, details)
+    // engine.md: a SPAWN_ERROR "whose spawn_error names" the cause, as in GET /status.
+    return sendError(reply, code, message, details, error instanceof SpawnError ? error.spawnError : undefined)
   })
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`))

@@ -10,10 +10,9 @@ import type { EphemeralRecord, QuickStartBody, QuickStartStatus } from '../schem
 import { parseCommand } from './command-line.js'
 import type { EphemeralRepository } from './contracts.js'
 import type { InstanceSnapshot, ProcessEngine } from './engine.js'
-import { processRecordOf, stopUnrecorded } from './adoption.js'
+import { stopUnrecorded } from './adoption.js'
 import { stopLeftover } from './kill.js'
 import { followLogs, readLogs, rotatedFiles, type ChunkSink, type LogSource, type StreamChoice } from './log-access.js'
-import type { StoredProcess } from '../schema/process-record.js'
 import { processStartTime } from '../system/proc-identity.js'
 import { LIVE_STATES } from './states.js'
 import { uptimeSeconds } from './status-view.js'
@@ -47,43 +46,22 @@ export class QuickStartService {
   }
 
   /**
-   * After a crash: quick-starts still running (same pid and start time, output FIFOs there) are
-   * adopted with what is left of their timeout; the rest of the previous run's quick-starts is
-   * stopped and cleaned up (logs and record), as a stop would have done.
+   * On start, every quick-start of the previous run is a leftover (api-v1, "Running the server"):
+   * after a crash (even a SIGKILL) its process is stopped and its logs and record are deleted,
+   * as a stop would have done. A process is killed only if its pid and its start time both
+   * match, so a recycled pid is never touched; one spawned just before its record was written
+   * is found by its marker. Programs, unlike these one-off jobs, are adopted (adoption.ts).
    */
-  async adoptLeftovers(processes: readonly StoredProcess[]): Promise<{ adopted: number; cleaned: number }> {
+  async cleanUpLeftovers(): Promise<number> {
     const leftovers = await this.repository.load()
-    let adopted = 0
     await Promise.all(leftovers.map(async (record) => {
-      const running = processes.find((p) => p.id === record.temporary_id && p.pid === record.pid)
-      if (running !== undefined && await this.adopt(record, running)) {
-        adopted++
-        return
-      }
       if (record.pid !== null && record.proc_start !== null) await stopLeftover(record.pid, record.proc_start, LEFTOVER_GRACE_MS)
       await removeLogs(record)
     }))
-    const adoptedPids = new Set([...this.entries.values()].map((entry) => entry.record.pid))
-    await stopUnrecorded(this.engine.scope, new Set([...adoptedPids].filter((pid): pid is number => pid !== null)))
-    const keep = [...this.entries.keys()].flatMap((id) => processes.filter((p) => p.id === id)).flatMap((p) => [p.stdout_pipe, p.stderr_pipe ?? p.stdout_pipe])
-    this.engine.removeStalePipes(new Set(keep))
+    await stopUnrecorded(this.engine.scope, new Set())
+    this.engine.removeStalePipes(new Set())
     await this.persist()
-    return { adopted, cleaned: leftovers.length - adopted }
-  }
-
-  private async adopt(record: EphemeralRecord, running: StoredProcess): Promise<boolean> {
-    const id = record.temporary_id
-    const program = { ...ephemeralProgram(id, record), created_at: record.started_at, updated_at: record.started_at }
-    this.engine.configure(program)
-    if (!await this.engine.adopt(id, 0, processRecordOf(running))) {
-      this.engine.forget(id)
-      return false
-    }
-    const entry: Entry = { record, program, timedOut: false, timer: null }
-    this.entries.set(id, entry)
-    const timeoutMs = record.timeout_seconds === null ? undefined : Math.max(0, record.timeout_seconds * 1000 - (Date.now() - Date.parse(record.started_at)))
-    this.watch(entry, timeoutMs)
-    return true
+    return leftovers.length
   }
 
   /** Stop at the timeout (if any); the timer goes once the process has exited on its own. */

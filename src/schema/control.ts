@@ -1,6 +1,8 @@
 import Type, { type Static } from 'typebox'
 
-const Port = Type.Integer({ minimum: 1, maximum: 65535 })
+// Any integer: one that is not a port of the program's range is INVALID_PORT (api-v1), which
+// the service decides; a schema bound would make 0 or 70000 a VALIDATION_ERROR instead.
+export const Port = Type.Integer({ description: 'A port of the program\'s port_range: that instance only.' })
 
 export const StartBody = Type.Object({
   port: Type.Optional(Port),

@@ -6,6 +6,7 @@ export const ErrorBody = Type.Object({
   error: Type.String({ description: 'A human sentence saying what went wrong and how to fix it.' }),
   code: Type.String({ description: 'A stable code from docs/errors.md.' }),
   details: Type.Optional(Type.Unknown({ description: 'Validation errors: [{ field, message }].' })),
+  spawn_error: Type.Optional(Type.String({ description: 'SPAWN_ERROR only: why the process could not be brought to RUNNING, as GET /status shows it.' })),
 })
 
 /** `{ success: true, message, ...extra }`, the answer of every POST. */

@@ -70,6 +70,9 @@ describe('port-range programs', () => {
     for (const [method, path, body] of [
       ['POST', '/programs/r/start', { port: 30003 }], ['POST', '/programs/r/stop', { port: 29999 }],
       ['POST', '/programs/r/restart', { port: 1 }], ['GET', '/programs/r/logs?port=30010', undefined],
+      // Not ports at all, yet integers: still "not inside the program's port_range".
+      ['POST', '/programs/r/start', { port: 0 }], ['POST', '/programs/r/stop', { port: 70000 }],
+      ['GET', '/programs/r/logs?port=-1', undefined], ['GET', '/programs/r/logs/stream?port=0', undefined],
     ] as const) {
       const reply = await daemon.request(method, path, body)
       assert.equal(reply.status, 400, path)

@@ -109,38 +109,33 @@ describe('quick-start', () => {
     assert.equal((await daemon.post('/quick-start/eph-000000000000/stop')).status, 404)
   })
 
-  test('after a SIGKILL of the daemon, running quick-starts are adopted and finished ones cleaned up', async (t) => {
+  test('after a SIGKILL of the daemon, the next start cleans up every leftover quick-start: processes, logs and records', async (t) => {
     const dataDir = tempDir(t)
     const first = await startDaemon(t, { dataDir })
     const jobs = await Promise.all([1, 2].map(async () => (await first.post('/quick-start', { command: 'sleep 1000' })).body))
-    const timed = (await first.post('/quick-start', { command: 'sleep 1000', timeout_seconds: 4 })).body
+    // One that ignores SIGTERM: the cleanup must escalate to SIGKILL.
+    const stubborn = (await first.post('/quick-start', { command: 'sh -c \'trap "" TERM; while :; do sleep 1; done\'' })).body
     const done = (await first.post('/quick-start', { command: 'true' })).body
     await waitFor(async () => (await first.get(`/quick-start/${done.temporary_id}/status`)).body.status === 'EXITED')
-    for (const job of [...jobs, timed]) cleanup(t, () => { killQuietly(job.pid) })
+    const running = [...jobs, stubborn]
+    for (const job of running) cleanup(t, () => { killQuietly(job.pid) })
+    for (const job of [...running, done]) assert.ok(existsSync(join(dataDir, 'logs', `${job.temporary_id}.stdout.log`)))
     first.child.kill('SIGKILL')
     await exitOf(first.child)
-    for (const job of jobs) assert.ok(isAlive(job.pid), 'still running after the daemon died')
+    for (const job of running) assert.ok(isAlive(job.pid), 'still running after the daemon died')
 
     const second = await startDaemon(t, { dataDir })
-    const listed = (await second.get('/quick-start')).body as { temporary_id: string; pid: number; status: string }[]
-    for (const job of jobs) {
-      const entry = listed.find((q) => q.temporary_id === job.temporary_id)
-      assert.deepEqual({ pid: entry?.pid, status: entry?.status }, { pid: job.pid, status: 'RUNNING' }, 'adopted with its pid')
+    for (const job of running) assert.equal(isAlive(job.pid), false, `leftover ${job.temporary_id} was stopped before the API answered`)
+    assert.deepEqual((await second.get('/quick-start')).body, [], 'no leftover is listed')
+    for (const job of [...running, done]) {
+      assert.equal((await second.get(`/quick-start/${job.temporary_id}/status`)).status, 404)
+      assert.equal(existsSync(join(dataDir, 'logs', `${job.temporary_id}.stdout.log`)), false, 'its logs are deleted')
     }
-    assert.equal(listed.some((q) => q.temporary_id === done.temporary_id), false, 'a finished one is cleaned up')
-    assert.equal(existsSync(join(dataDir, 'logs', `${done.temporary_id}.stdout.log`)), false)
-    // What is left of the timeout still applies to an adopted quick-start.
-    const stopped = await waitFor(async () => {
-      const status = (await second.get(`/quick-start/${timed.temporary_id}/status`)).body
-      return status.status === 'RUNNING' ? undefined : status
-    }, { timeoutMs: 10_000 })
-    assert.equal(stopped.timed_out, true)
-    assert.equal(isAlive(timed.pid), false)
-    // Stopping an adopted one kills it and cleans up like any stop.
-    const [job] = jobs
-    assert.equal((await second.post(`/quick-start/${job.temporary_id}/stop`)).status, 200)
-    assert.equal(isAlive(job.pid), false)
-    assert.equal(existsSync(join(dataDir, 'logs', `${job.temporary_id}.stdout.log`)), false)
+    assert.deepEqual(JSON.parse(readFileSync(join(dataDir, 'ephemeral.json'), 'utf8')), [], 'and its record')
+    // The new daemon's own quick-starts work as before.
+    const fresh = (await second.post('/quick-start', { command: 'sleep 1000' })).body
+    cleanup(t, () => { killQuietly(fresh.pid) })
+    assert.equal((await second.get(`/quick-start/${fresh.temporary_id}/status`)).body.status, 'RUNNING')
   })
 
   test('a recycled pid is never killed: the start time must match', async (t) => {

@@ -86,6 +86,7 @@ describe('supervision', () => {
       assert.equal(reply.status, 500, name)
       assert.equal(reply.body.code, 'SPAWN_ERROR', name)
       assert.match(reply.body.error, message, name)
+      assert.match(reply.body.spawn_error, message, 'the answer names the cause in spawn_error, as the status does')
       const status = await waitForStatus(daemon, name, 'FATAL')
       assert.match(status.spawn_error, message)
       assert.equal(status.pid, null)
