@@ -12,11 +12,12 @@ import { ensureSupervisord, SupervisordManager } from './managers/supervisord.js
 import { p1, p2, p3, p4, p5, p6, p7, p7Beside } from './scenarios.js'
 import { BARE_HTTP, FLOOD_BESIDE, renderReport, type Results } from './report.js'
 import { summarize, summarizeRuns } from './stats.js'
+import { startedBy, stillAlive } from './managers/util.js'
 
 const quick = process.argv.includes('--quick')
 const MiB = 1024 * 1024
 const settings = quick
-  ? { runs: 1, p1: [50], kills: 10, seconds: 3, p4Bytes: 100 * MiB, p5Programs: 200, p5Seconds: 5, p6Sizes: [10 * MiB, 100 * MiB], p6Reads: 5 }
+  ? { runs: 1, p1: [50], kills: 10, seconds: 2, p4Bytes: 100 * MiB, p5Programs: 200, p5Seconds: 5, p6Sizes: [10 * MiB, 100 * MiB], p6Reads: 5 }
   : { runs: 3, p1: [200, 1000], kills: 30, seconds: 10, p4Bytes: 1024 * MiB, p5Programs: 1000, p5Seconds: 30, p6Sizes: [10 * MiB, 100 * MiB, 1024 * MiB], p6Reads: 10 }
 
 type Factory = () => Manager
@@ -33,14 +34,43 @@ function managers(): { label: string; make: Factory }[] {
   return list
 }
 
-/** Bring a fresh manager up, run, bring it down: every scenario starts from nothing. */
+/**
+ * Bring a fresh manager up, run, bring it down: every scenario starts from nothing. Once it is
+ * down, nothing it started may be left: its own processes, or any program of the scenarios.
+ */
 async function withManager<T>(make: Factory, work: (manager: Manager) => Promise<T>): Promise<T> {
   const manager = make()
   await manager.up()
+  let outcome: { ok: true; value: T } | { ok: false; error: unknown }
   try {
-    return await work(manager)
-  } finally {
-    await manager.down()
+    outcome = { ok: true, value: await work(manager) }
+  } catch (error) {
+    outcome = { ok: false, error }
+  }
+  const left = await bringDown(manager)
+  if (!outcome.ok) {
+    if (left !== undefined) log(left)
+    throw outcome.error
+  }
+  if (left !== undefined) throw new Error(left)
+  return outcome.value
+}
+
+/** Stop the manager; what it left running is killed and named (undefined: nothing was left). */
+async function bringDown(manager: Manager): Promise<string | undefined> {
+  const started = startedBy(manager.managerPids())
+  await manager.down()
+  const left = await stillAlive([...started, ...startedBy([])], 15_000)
+  if (left.length === 0) return undefined
+  for (const { pid } of left) killQuietly(pid)
+  return `${manager.label} left ${left.length} processes running after it was stopped (now killed): ${left.slice(0, 5).map((p) => `${p.pid} ${p.command}`).join('; ')}`
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL')
+  } catch {
+    // already gone
   }
 }
 

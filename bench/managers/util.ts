@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 
 export async function waitUntil<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, what: string, intervalMs = 10): Promise<T> {
   const deadline = Date.now() + timeoutMs
@@ -45,4 +45,55 @@ export function cpuSecondsOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+/** A process by pid and start time (field 22 of /proc/<pid>/stat): a recycled pid is never taken for it. */
+export interface ProcessIdentity {
+  readonly pid: number
+  readonly start: string
+  readonly command: string
+}
+
+function identify(pid: number): (ProcessIdentity & { ppid: number }) | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const close = stat.lastIndexOf(')')
+    const fields = stat.slice(close + 2).split(' ')
+    if (fields[0] === 'Z' || fields[0] === 'X') return undefined
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((arg) => arg !== '')
+    return { pid, ppid: Number(fields[1]), start: fields[19] ?? '', command: argv.length > 0 ? argv.join(' ') : stat.slice(stat.indexOf('(') + 1, close) }
+  } catch {
+    return undefined
+  }
+}
+
+/** The programs the scenarios run (scenarios.ts): `sleep 1xxxxx`, P4's `seq 1 N`, P7's flood. */
+const SCENARIO_PROGRAM = /^(\S*\/)?(sleep 1\d{5}|seq 1 \d+|yes flooding the log at full speed)$/
+
+/**
+ * What a manager may leave behind: every live process under its own pids, and every program of
+ * the scenarios anywhere on the machine, whoever its parent now is (a manager that dies first
+ * leaves its programs to init).
+ */
+export function startedBy(roots: readonly number[]): ProcessIdentity[] {
+  const all = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number).map(identify).filter((p) => p !== undefined)
+  const found = new Map(all.filter((p) => roots.includes(p.pid) || SCENARIO_PROGRAM.test(p.command)).map((p) => [p.pid, p]))
+  for (let grew = true; grew;) {
+    grew = false
+    for (const p of all) {
+      if (!found.has(p.pid) && found.has(p.ppid)) {
+        found.set(p.pid, p)
+        grew = true
+      }
+    }
+  }
+  return [...found.values()].map(({ pid, start, command }) => ({ pid, start, command }))
+}
+
+/** Those of `processes` still alive after up to `timeoutMs` (zombies count as gone). */
+export async function stillAlive(processes: readonly ProcessIdentity[], timeoutMs: number): Promise<ProcessIdentity[]> {
+  const living = () => processes.filter((p) => identify(p.pid)?.start === p.start)
+  const deadline = Date.now() + timeoutMs
+  while (living().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+  return living()
 }

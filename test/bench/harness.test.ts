@@ -1,11 +1,12 @@
 // A smoke test of the benchmark harness with tiny N: the scenarios run against the real daemon
 // and the report renders. The figures themselves are for `npm run bench`, never asserted here.
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { BareHttpManager } from '../../bench/managers/bare-http.js'
 import { HoodyManager } from '../../bench/managers/hoody.js'
-import { alive } from '../../bench/managers/util.js'
+import { alive, startedBy, stillAlive, waitUntil } from '../../bench/managers/util.js'
 import { BARE_HTTP, FLOOD_BESIDE, renderReport } from '../../bench/report.js'
 import { p1, p2, p4, p6, p7Beside } from '../../bench/scenarios.js'
 import { summarize, summarizeRuns } from '../../bench/stats.js'
@@ -61,4 +62,22 @@ test('every figure of a scenario is summarised over its runs, and P7 reports the
   assert.match(report, /\| Hoody Daemon \| 1 \/ \*\*2\*\* \/ 4 ms \| 2 \/ \*\*3\*\* \/ 5 ms \| 1 \/ \*\*1\.25\*\* \/ 3× \|/)
   assert.match(report, /flood beside it/)
   assert.match(report, /\| Hoody Daemon \| 90\.8 \/ \*\*90\.8\*\* \/ 90\.8 MiB \|/, 'a one-run figure of an older results file still renders')
+})
+
+test('the leftover check finds what a manager started, and the scenarios\' programs wherever they are', async (t) => {
+  // A "manager" with a child of its own, and a scenario program it did not start.
+  const manager = spawn('sh', ['-c', 'sleep 30 & wait'], { stdio: 'ignore' })
+  const program = spawn('sleep', ['100042'], { stdio: 'ignore' })
+  cleanup(t, () => { for (const child of [manager, program]) child.kill('SIGKILL') })
+  const managerPid = manager.pid as number
+  const grandchild = await waitUntil(() => startedBy([managerPid]).find((p) => p.command === 'sleep 30'), 5_000, 'the manager\'s child')
+  const found = startedBy([managerPid])
+  assert.ok(found.some((p) => p.pid === managerPid), 'the manager itself')
+  assert.ok(found.some((p) => p.pid === program.pid && p.command === 'sleep 100042'), 'a scenario program, whoever its parent')
+  assert.equal(found.some((p) => p.pid === process.pid), false, 'not the bench itself')
+  assert.equal((await stillAlive(found, 100)).length, 3, 'all three still run')
+  process.kill(grandchild.pid, 'SIGKILL')
+  manager.kill('SIGKILL')
+  program.kill('SIGKILL')
+  assert.deepEqual(await stillAlive(found, 5_000), [], 'gone once killed')
 })
