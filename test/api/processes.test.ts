@@ -113,8 +113,9 @@ describe('environment, directory, command', () => {
     await daemon.add({ name: 'as-user', command: 'sleep 1000', user: user.name, startsecs: 0 })
     const { pid } = (await daemon.post('/programs/as-user/start')).body
     cleanup(t, () => { killQuietly(pid) })
-    // setpriv switches identity and then execs the program under the same pid.
-    await waitFor(() => readFileSync(`/proc/${pid}/cmdline`, 'utf8').endsWith('sleep\x001000\x00'), { message: 'setpriv to exec the program' })
+    // setpriv switches identity and then execs the program under the same pid. Its own command
+    // line ends with the program's too; its name (comm) is what changes at the exec.
+    await waitFor(() => readFileSync(`/proc/${pid}/comm`, 'utf8') === 'sleep\n' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').endsWith('sleep\x001000\x00'), { message: 'setpriv to exec the program' })
     const status = procStatus(pid)
     assert.deepEqual(status.Uid?.split(/\s+/).map(Number), [user.uid, user.uid, user.uid, user.uid])
     assert.deepEqual(status.Gid?.split(/\s+/).map(Number), [user.gid, user.gid, user.gid, user.gid])
