@@ -1,6 +1,7 @@
 // The composition root: config → store → engine → program service → HTTP app → listen.
 // The only module that listens, handles signals and exits.
 import { createHash } from 'node:crypto'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, LOG_REDACT_PATHS } from './api/app.js'
@@ -34,17 +35,20 @@ function urlOf(scheme: 'http' | 'https', host: string, port: number): string {
   return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`
 }
 
-/** An engine whose live processes are recorded in `file` of the data dir, for adoption after a crash. */
-function recordedEngine(dataDir: string, logDir: string, runDir: string, name: string, file: string, problems: { report: (file: string, error: unknown) => void }) {
-  const records = new ProcessRecordStore(join(dataDir, file))
-  // The engine spawns nothing before it is handed out, so the recorder exists by its first change.
+/** A native engine for one side of the daemon (`programs` or `quick-start`), its FIFOs and marker scope its own. */
+function nativeEngine(dataDir: string, logDir: string, runDir: string, name: string, onLiveChange: () => void): NativeEngine {
   // The scope tells this data dir's processes from those of another daemon on the machine.
   const scope = `${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}.${name}`
   const diskPipeDir = join(dataDir, 'run', name)
   const pipeDir = join(runDir, name)
-  const engine: NativeEngine = new NativeEngine({
-    logDir, pipeDir, formerPipeDirs: pipeDir === diskPipeDir ? [] : [diskPipeDir], scope, onLiveChange: () => { recorder.changed() },
-  })
+  return new NativeEngine({ logDir, pipeDir, formerPipeDirs: pipeDir === diskPipeDir ? [] : [diskPipeDir], scope, onLiveChange })
+}
+
+/** An engine whose live processes are recorded in `file` of the data dir, for adoption after a crash. */
+function recordedEngine(dataDir: string, logDir: string, runDir: string, name: string, file: string, problems: { report: (file: string, error: unknown) => void }) {
+  const records = new ProcessRecordStore(join(dataDir, file))
+  // The engine spawns nothing before it is handed out, so the recorder exists by its first change.
+  const engine = nativeEngine(dataDir, logDir, runDir, name, () => { recorder.changed() })
   const recorder = new ProcessRecorder({ repository: records, current: () => storedProcesses(engine), onError: (error) => { problems.report(file, error) } })
   return { engine, records, recorder }
 }
@@ -55,6 +59,8 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
   const dataDir = await prepareDataDir(config.dataDir)
   const { logDir } = dataDir
   const lock = await acquirePidLock(join(config.dataDir, 'daemon.pid'))
+  // Earlier builds recorded quick-starts' live processes there; nothing reads it any more.
+  await rm(join(config.dataDir, 'quick-start-processes.json'), { force: true })
   // On the way out (a clean stop or a refused start): the lock, and the FIFO folders once empty.
   const releaseDataDir = async () => {
     removeEmptyRuntimeDirs(config.dataDir, ['programs', 'quick-start'])
@@ -67,7 +73,9 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
   // FIFOs in memory when a private tmpfs folder can be had (see runtime-dir.ts), else on disk.
   const runDir = tmpfsRuntimeDir(config.dataDir) ?? join(config.dataDir, 'run')
   const programsSide = recordedEngine(config.dataDir, logDir, runDir, 'programs', 'processes.json', recordProblem)
-  const quickStartSide = recordedEngine(config.dataDir, logDir, runDir, 'quick-start', 'quick-start-processes.json', recordProblem)
+  // Quick-starts are never adopted (a crashed run's are cleaned up through ephemeral.json and the
+  // process marker), so their live processes need no record.
+  const quickStartEngine = nativeEngine(config.dataDir, logDir, runDir, 'quick-start', () => undefined)
   // With --engine supervisord the programs run under a private supervisord; the native engine
   // of the programs side then only cleans up what a native run may have left (see adoption below).
   const engineLog = { write: (level: 'info' | 'warn' | 'error', message: string) => { process.stderr.write(`hoody-daemon: ${level}: ${message}\n`) } }
@@ -104,7 +112,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
     throw error
   }
   // Quick-starts get an engine of their own: their ids can never collide with a program's.
-  const quickStart = new QuickStartService({ engine: quickStartSide.engine, repository: new EphemeralStore(join(config.dataDir, 'ephemeral.json')) })
+  const quickStart = new QuickStartService({ engine: quickStartEngine, repository: new EphemeralStore(join(config.dataDir, 'ephemeral.json')) })
   const app = await buildApp({
     core: service,
     quickStart,
@@ -135,7 +143,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
   // adopted by reconnecting to it (SupervisordEngine.open).
   const adoption = await adoptPrevious({ engine: programsSide.engine, records: previous, programOf: (id) => service.enabledProgram(id) })
   const quickStartsCleaned = await quickStart.cleanUpLeftovers()
-  await Promise.all([programsSide.recorder.flush(), quickStartSide.recorder.flush()])
+  await programsSide.recorder.flush()
   if (adoption.adopted.length + adoption.stopped.length + adoption.restart.length > 0) {
     app.log.warn({ adopted: adoption.adopted.length, stopped: adoption.stopped.length, restarted: adoption.restart.length },
       `the last run did not stop its programs: adopted ${adoption.adopted.length} running processes, stopped ${adoption.stopped.length}, restarting ${adoption.restart.length} that died meanwhile`)
@@ -182,7 +190,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
       bootAbort.abort()
       const closed = app.close()
       await Promise.all([shutdown(service), quickStart.shutdown()])
-      await Promise.all([closed, booted, programsSide.recorder.flush(), quickStartSide.recorder.flush()])
+      await Promise.all([closed, booted, programsSide.recorder.flush()])
       await supervisord?.close()
       reaper?.stop()
       await releaseDataDir()

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 export const DATA_DIR_MODE = 0o700
 export const LOG_DIR_MODE = 0o750
 export const DATA_FILE_MODE = 0o600
-const DATA_FILES = ['programs.json', 'ephemeral.json', 'daemon.pid', 'processes.json', 'quick-start-processes.json']
+const DATA_FILES = ['programs.json', 'ephemeral.json', 'daemon.pid', 'processes.json']
 
 export interface ModeChange {
   readonly path: string
