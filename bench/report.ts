@@ -56,10 +56,12 @@ export function renderReport(results: Results, settings: Record<string, unknown>
     if (bare !== undefined) out.push(`"${BARE_HTTP}" is the floor for any manager driven over HTTP: a bare Node server (\`bench/managers/bare-http-server.ts\`) sent the same two requests per program by the same client, doing nothing but spawn (no validation, persistence, logs or state machine). PM2 is given its fastest way instead, one ecosystem file.`)
     out.push('')
   }
-  const p2 = s.P2 as Record<string, Summary | undefined> | undefined
+  const p2 = s.P2 as Record<string, (Summary & { p95?: number }) | undefined> | undefined
   if (p2 !== undefined) {
     out.push('## P2 — SIGKILL from outside until a new pid is RUNNING', '')
-    out.push(table(['manager', 'respawn', 'median vs raw'], Object.entries(p2).map(([who, v]) => [who, fmt(v), ratio(v?.median, p2['raw spawn']?.median)])), '', 'Target: median ≤ 2× raw respawn.', '')
+    out.push(table(['manager', 'respawn (min / median / max)', 'p95', 'median vs raw'], Object.entries(p2).map(([who, v]) => [
+      who, fmt(v), v?.p95 === undefined ? 'n/a' : `${round(v.p95)} ms`, ratio(v?.median, p2['raw spawn']?.median),
+    ])), '', `Target: median ≤ 2× raw respawn. Each row is ${typeof settings.kills === 'number' ? settings.kills : 'the'} kills of one program in a row.`, '')
   }
   const p3 = s.P3 as Record<string, { all: Figure; one: Figure } | undefined> | undefined
   if (p3 !== undefined) {

@@ -11,7 +11,7 @@ import { Pm2Manager } from './managers/pm2.js'
 import { ensureSupervisord, SupervisordManager } from './managers/supervisord.js'
 import { p1, p2, p3, p4, p5, p6, p7, p7Beside } from './scenarios.js'
 import { BARE_HTTP, FLOOD_BESIDE, renderReport, type Results } from './report.js'
-import { summarize, summarizeRuns } from './stats.js'
+import { percentile, summarize, summarizeRuns } from './stats.js'
 import { startedBy, stillAlive } from './managers/util.js'
 
 const quick = process.argv.includes('--quick')
@@ -117,8 +117,10 @@ async function main(): Promise<void> {
   }
 
   log('P2 respawn after SIGKILL')
-  set('P2', 'raw spawn', summarize(await p2('raw', settings.kills)))
-  for (const { label, make } of list) set('P2', label, summarize(await withManager(make, (m) => p2(m, settings.kills))))
+  // The issue asks for the median and p95 of the kills; min and max come with them.
+  const respawns = (times: number[]) => ({ ...summarize(times), p95: percentile(times, 0.95) })
+  set('P2', 'raw spawn', respawns(await p2('raw', settings.kills)))
+  for (const { label, make } of list) set('P2', label, respawns(await withManager(make, (m) => p2(m, settings.kills))))
 
   log('P3 status throughput')
   set('P3', 'bare Node', await overRuns(() => p3('bare-node', settings.seconds)))
