@@ -16,12 +16,14 @@ export const BARE_HTTP = 'bare HTTP spawner'
 /** The P7 row whose flood runs beside Hoody Daemon, not through it (scenarios.ts, p7Beside). */
 export const FLOOD_BESIDE = 'Hoody Daemon, flood beside it'
 
-/** A figure of P3–P7: min/median/max over the runs, or one number in results of older runs. */
+/** A figure: min/median/max over the runs, or one number in results of older runs (P3–P7 ran once). */
 type Figure = number | Summary
 
-const fmt = (s: Summary | undefined, unit = 'ms', digits = 1) => (s === undefined
-  ? 'n/a'
-  : `${round(s.min, digits)} / **${round(s.median, digits)}** / ${round(s.max, digits)}${unit === '' || unit === '×' ? unit : ` ${unit}`}`)
+const fmt = (figure: Figure | undefined, unit = 'ms', digits = 1) => {
+  const s = asSummary(figure)
+  if (s === undefined) return 'n/a'
+  return `${round(s.min, digits)} / **${round(s.median, digits)}** / ${round(s.max, digits)}${unit === '' || unit === '×' ? unit : ` ${unit}`}`
+}
 const median = (figure: Figure | undefined) => asSummary(figure)?.median
 const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? 'n/a' : `${round(a / b, 2)}×`)
 
@@ -68,20 +70,20 @@ export function renderReport(results: Results, settings: Record<string, unknown>
     const bare = p3['bare Node']
     out.push('## P3 — status requests per second (10 keep-alive connections)', '')
     out.push(table(['manager', 'all (100 programs)', 'one', 'all vs bare Node', 'all vs supervisord'], Object.entries(p3).map(([who, v]) => [
-      who, fmt(asSummary(v?.all), 'req/s', 0), fmt(asSummary(v?.one), 'req/s', 0), ratio(median(v?.all), median(bare?.all)), ratio(median(v?.all), median(p3.supervisord?.all)),
+      who, fmt(v?.all, 'req/s', 0), fmt(v?.one, 'req/s', 0), ratio(median(v?.all), median(bare?.all)), ratio(median(v?.all), median(p3.supervisord?.all)),
     ])), '', 'Targets: ≥ 50 % of a bare Node server answering the same JSON; ≥ 10× supervisord XML-RPC. PM2 has no HTTP status API.', '')
   }
   const p4 = s.P4 as Record<string, { ms: Figure; intact: boolean; mbps: Figure } | undefined> | undefined
   if (p4 !== undefined) {
     out.push('## P4 — a program writes numbered lines to stdout as fast as it can', '')
     out.push(table(['manager', 'time', 'MB/s', 'vs redirect to file', 'bytes intact'], Object.entries(p4).map(([who, v]) => [
-      who, fmt(asSummary(v?.ms)), fmt(asSummary(v?.mbps), ''), ratio(median(v?.mbps), median(p4['redirect to file']?.mbps)), v?.intact === true ? 'yes' : 'NO',
+      who, fmt(v?.ms), fmt(v?.mbps, ''), ratio(median(v?.mbps), median(p4['redirect to file']?.mbps)), v?.intact === true ? 'yes' : 'NO',
     ])), '', 'Target: ≥ 80 % of the redirect; 0 bytes lost or reordered (sha256 of the log equals the program output, in every run).', '')
   }
   const p5 = s.P5 as Record<string, { rssMiB: Figure; cpuPercent: Figure } | undefined> | undefined
   if (p5 !== undefined) {
     out.push('## P5 — the manager idle with its programs running', '')
-    out.push(table(['manager', 'RSS', 'CPU'], Object.entries(p5).map(([who, v]) => [who, fmt(asSummary(v?.rssMiB), 'MiB'), fmt(asSummary(v?.cpuPercent), '%', 2)])), '', 'Targets: ≤ 100 MiB RSS and ≤ 1 % of a core with 1000 programs; below PM2.', '')
+    out.push(table(['manager', 'RSS', 'CPU'], Object.entries(p5).map(([who, v]) => [who, fmt(v?.rssMiB, 'MiB'), fmt(v?.cpuPercent, '%', 2)])), '', 'Targets: ≤ 100 MiB RSS and ≤ 1 % of a core with 1000 programs; below PM2.', '')
   }
   const p6 = s.P6 as Record<string, Record<string, Figure> | undefined> | undefined
   if (p6 !== undefined) {
@@ -89,14 +91,14 @@ export function renderReport(results: Results, settings: Record<string, unknown>
     const largest = sizes.at(-1) ?? ''
     out.push('## P6 — last 100 lines of a big log, through each manager\'s own API or tool (median of the reads in a run)', '')
     out.push(table(['manager', ...sizes.map((b) => `${Math.round(Number(b) / 1048576)} MiB`), 'largest vs tail'], Object.entries(p6).map(([who, v]) => [
-      who, ...sizes.map((b) => fmt(asSummary(v?.[b]))), ratio(median(v?.[largest]), median(p6['tail -n 100']?.[largest])),
+      who, ...sizes.map((b) => fmt(v?.[b])), ratio(median(v?.[largest]), median(p6['tail -n 100']?.[largest])),
     ])), '', 'Target: ≤ 2× `tail -n 100`, flat as the file grows.', '')
   }
   const p7 = s.P7 as Record<string, { idleP99: Figure; floodP99: Figure; floodVsIdle?: Summary } | undefined> | undefined
   if (p7 !== undefined) {
     out.push('## P7 — status p99 latency while a program floods stdout (4 keep-alive clients, hrtime)', '')
     out.push(table(['manager', 'idle p99', 'flood p99', 'flood vs idle'], Object.entries(p7).map(([who, v]) => [
-      who, fmt(asSummary(v?.idleP99), 'ms', 2), fmt(asSummary(v?.floodP99), 'ms', 2),
+      who, fmt(v?.idleP99, 'ms', 2), fmt(v?.floodP99, 'ms', 2),
       v?.floodVsIdle === undefined ? ratio(median(v?.floodP99), median(v?.idleP99)) : fmt(v.floodVsIdle, '×', 2),
     ])), '', 'Target: no worse than 2× the idle p99. "flood vs idle" is each run\'s flood p99 over the idle p99 of the same run.')
     if (p7[BARE_HTTP] !== undefined) out.push(`"${BARE_HTTP}" pipes the flood into a file with a Node stream (\`child.stdout.pipe(createWriteStream(file))\`) and answers a status list: what the flood costs any manager written in Node.`)

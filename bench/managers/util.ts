@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
+import { isLiveProcess, isRunningProcess } from '../../src/system/proc-identity.js'
 
 export async function waitUntil<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, what: string, intervalMs = 10): Promise<T> {
   const deadline = Date.now() + timeoutMs
@@ -19,20 +20,8 @@ export function untilExit(child: ChildProcess, timeoutMs = 60_000): Promise<void
   })
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return false
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
-    return state !== 'Z' && state !== 'X'
-  } catch {
-    return false
-  }
-}
+/** Does `pid` exist and is it not a zombie? */
+export const alive = isLiveProcess
 
 /** Resident memory of a process in bytes. */
 export function rssOf(pid: number): number {
@@ -92,7 +81,7 @@ export function startedBy(roots: readonly number[]): ProcessIdentity[] {
 
 /** Those of `processes` still alive after up to `timeoutMs` (zombies count as gone). */
 export async function stillAlive(processes: readonly ProcessIdentity[], timeoutMs: number): Promise<ProcessIdentity[]> {
-  const living = () => processes.filter((p) => identify(p.pid)?.start === p.start)
+  const living = () => processes.filter((p) => isRunningProcess(p.pid, p.start))
   const deadline = Date.now() + timeoutMs
   while (living().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
   return living()
