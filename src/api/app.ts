@@ -6,7 +6,6 @@ import { ErrorBody } from '../schema/envelope.js'
 import { installAuth } from './auth.js'
 import { BODY_LIMIT, installJsonBodyParser } from './body-parser.js'
 import { answerClientError, answerFrameworkError, installErrorHandling } from './error-handler.js'
-import { OPENAPI_PATH, registerOpenApi } from './openapi.js'
 import { controlRoutes } from './routes/control.js'
 import { programRoutes } from './routes/programs.js'
 import { quickStartRoutes } from './routes/quick-start.js'
@@ -15,6 +14,7 @@ import { endStreamsOnClose } from './sse.js'
 import { validatorCompiler } from './validation.js'
 
 export const API_PREFIX = '/api/v1/daemon'
+export const OPENAPI_PATH = `${API_PREFIX}/openapi.json`
 
 export interface AppOptions {
   readonly core: DaemonCore
@@ -25,6 +25,13 @@ export interface AppOptions {
   readonly startedAt?: number
   /** Serve HTTPS with this PEM certificate and key (server.ts reads and checks the files). */
   readonly https?: { readonly cert: Buffer; readonly key: Buffer } | undefined
+  /**
+   * Registers what collects the route schemas as routes are added: only the app that generates
+   * the OpenAPI document has it (openapi-document.ts). A daemon builds that document on the first
+   * request for it, so @fastify/swagger and its YAML parser are not loaded otherwise (bench P5:
+   * every loaded module is heap that each garbage collection marks again).
+   */
+  readonly describe?: ((app: FastifyInstance) => Promise<void>) | undefined
 }
 
 /**
@@ -43,6 +50,20 @@ const routeTables = new WeakMap<FastifyInstance, RouteEntry[]>()
 /** Every route the app registered (HEAD twins of GET routes left out). */
 export function routesOf(app: FastifyInstance): readonly RouteEntry[] {
   return routeTables.get(app) ?? []
+}
+
+const documents = new Map<string, Promise<Record<string, unknown>>>()
+
+/** Built once per version, by an app of its own that never listens. */
+function openApiDocument(version: string): Promise<Record<string, unknown>> {
+  let document = documents.get(version)
+  if (document === undefined) {
+    document = import('./openapi-document.js').then(({ generateOpenApiDocument }) => generateOpenApiDocument(version))
+    // A failure is not kept: the next request tries again.
+    document.catch(() => documents.delete(version))
+    documents.set(version, document)
+  }
+  return document
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -73,7 +94,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
   // The contract: every endpoint but /health needs the token (the OpenAPI document included).
   installAuth(app, { token: options.token, openPaths: [`${API_PREFIX}/health`] })
-  await registerOpenApi(app, options.version)
+  if (options.describe !== undefined) await options.describe(app)
 
   const { core } = options
   await app.register(async (api) => {
@@ -84,6 +105,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }, { prefix: API_PREFIX })
   app.get(OPENAPI_PATH, {
     schema: { tags: ['health'], summary: 'This OpenAPI 3.1 document', response: { 200: { type: 'object', additionalProperties: true }, 401: ErrorBody } },
-  }, () => app.swagger() as unknown as Record<string, unknown>)
+  }, () => openApiDocument(options.version))
   return app
 }

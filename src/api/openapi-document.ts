@@ -3,6 +3,7 @@
 import type { DaemonCore, QuickStartCore } from '../core/daemon-core.js'
 import { VERSION } from '../version.js'
 import { buildApp } from './app.js'
+import { registerOpenApi } from './openapi.js'
 
 function unused(name: string): object {
   return new Proxy({}, {
@@ -10,10 +11,10 @@ function unused(name: string): object {
   })
 }
 
-export async function generateOpenApiDocument(): Promise<unknown> {
-  const app = await buildApp({ core: unused('core') as DaemonCore, quickStart: unused('quickStart') as QuickStartCore, version: VERSION })
+export async function generateOpenApiDocument(version: string = VERSION): Promise<Record<string, unknown>> {
+  const app = await buildApp({ core: unused('core') as DaemonCore, quickStart: unused('quickStart') as QuickStartCore, version, describe: (app) => registerOpenApi(app, version) })
   await app.ready()
-  const document = app.swagger()
+  const document = app.swagger() as unknown as Record<string, unknown>
   await app.close()
   return document
 }

@@ -3,8 +3,6 @@ import swagger from '@fastify/swagger'
 import type { FastifyInstance } from 'fastify'
 import { ERRORS } from '../errors.js'
 
-export const OPENAPI_PATH = '/api/v1/daemon/openapi.json'
-
 export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
   await app.register(swagger, {
     openapi: {

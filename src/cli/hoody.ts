@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S node --max-semi-space-size=4
 // `hoody`: the command line. Remote commands go through the SDK; only `serve` loads the daemon.
 import { Argument, Command, CommanderError } from 'commander'
 import { VERSION } from '../version.js'

@@ -122,11 +122,19 @@ function openPipes(spec: InstanceSpec, fifos: FifoPool, name: string): OpenedPip
 export function captureOutput(spec: InstanceSpec, logFiles: LogFiles, readers: readonly PipeReader[], files: readonly LogFile[]): Promise<void> {
   const stdoutFile = files[0] as LogFile
   const stderrFile = files[1] ?? stdoutFile
-  const stamp = () => (spec.logTimestamps ? lineTimestamper() : undefined)
-  const captured = readers.map((reader, index) => reader.captureInto(index === 0 ? stdoutFile : stderrFile, stamp()))
-  const drained = Promise.all(captured).then(() => Promise.all(files.map((file) => file.idle()))).then(() => undefined)
-  void drained.then(() => Promise.all(files.map((file) => logFiles.release(file))))
-  return drained
+  return new Promise((resolve) => {
+    let open = readers.length
+    const closed = () => {
+      if (--open > 0) return
+      void Promise.all(files.map((file) => file.idle())).then(() => {
+        resolve()
+        return Promise.all(files.map((file) => logFiles.release(file)))
+      })
+    }
+    readers.forEach((reader, index) => {
+      reader.captureInto(index === 0 ? stdoutFile : stderrFile, spec.logTimestamps ? lineTimestamper() : undefined, closed)
+    })
+  })
 }
 
 /** Open stdout (and stderr) logs; paths a program chose are opened as its user would. */

@@ -30,6 +30,12 @@ function writevAsync(fd: number, buffers: Buffer[]): Promise<number> {
 
 export type ChunkListener = (chunk: Buffer) => void
 
+/** Who follows which path (LogFiles): asked rather than told, so a LogFile holds no closures. */
+export interface Followers {
+  isFollowed(path: string): boolean
+  publish(path: string, chunk: Buffer): void
+}
+
 export class LogFile {
   readonly path: string
   policy: RotationPolicy
@@ -40,23 +46,22 @@ export class LogFile {
   private releases: ((() => void) | undefined)[] = []
   private queuedBytes = 0
   private writing = false
-  private drainWaiters: (() => void)[] = []
-  private idleWaiters: (() => void)[] = []
-  private readonly publishChunk: ChunkListener
-  private readonly followed: () => boolean
+  /** Created on first use: most files never wait (1000 quiet programs hold 2000 LogFiles). */
+  private drainWaiters: (() => void)[] | null = null
+  private idleWaiters: (() => void)[] | null = null
+  private readonly followers: Followers
   /** How the file was first opened (as the program's user): a reopen after rotation must match. */
   private readonly openFd: ((path: string) => number) | undefined
   /** The last write error (ENOSPC, EIO…), null once a write succeeds again. */
   lastError: Error | null = null
   droppedBytes = 0
 
-  constructor(options: { path: string; fd: number; size: number; policy: RotationPolicy; publish: ChunkListener; followed: () => boolean; openFd?: ((path: string) => number) | undefined }) {
+  constructor(options: { path: string; fd: number; size: number; policy: RotationPolicy; followers: Followers; openFd?: ((path: string) => number) | undefined }) {
     this.path = options.path
     this.fd = options.fd
     this.size = options.size
     this.policy = options.policy
-    this.publishChunk = options.publish
-    this.followed = options.followed
+    this.followers = options.followers
     this.openFd = options.openFd
   }
 
@@ -79,13 +84,13 @@ export class LogFile {
 
   onDrain(callback: () => void): void {
     if (this.queuedBytes < HIGH_WATER_MARK) callback()
-    else this.drainWaiters.push(callback)
+    else (this.drainWaiters ??= []).push(callback)
   }
 
   /** Resolve once every queued chunk is written. */
   idle(): Promise<void> {
     if (!this.writing && this.queue.length === 0) return Promise.resolve()
-    return new Promise((resolve) => this.idleWaiters.push(resolve))
+    return new Promise((resolve) => (this.idleWaiters ??= []).push(resolve))
   }
 
   async close(): Promise<void> {
@@ -157,9 +162,9 @@ export class LogFile {
   private publish(batch: Buffer[], written: number): void {
     // Joining a batch copies it: only worth it when someone follows this log. A single chunk is
     // copied too, since its memory goes back to the read pool once written.
-    if (!this.followed()) return
+    if (!this.followers.isFollowed(this.path)) return
     const data = Buffer.concat(batch)
-    this.publishChunk(written === data.length ? data : data.subarray(0, written))
+    this.followers.publish(this.path, written === data.length ? data : data.subarray(0, written))
   }
 
   private async reopen(): Promise<number> {
@@ -193,8 +198,8 @@ function ignoreMissing(error: unknown): void {
   if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
 }
 
-function release(waiters: (() => void)[]): void {
-  for (const waiter of waiters.splice(0)) waiter()
+function release(waiters: (() => void)[] | null): void {
+  if (waiters !== null) for (const waiter of waiters.splice(0)) waiter()
 }
 
 function remainder(batch: Buffer[], written: number): Buffer[] {

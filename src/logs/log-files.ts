@@ -1,7 +1,7 @@
 // Every open log file of the daemon, by path: writers of one path share one LogFile (one queue,
 // one rotation), and followers subscribe to a path whether or not a process writes it now.
 import { close, closeSync, constants, fstat, fstatSync, open, openSync, type Stats } from 'node:fs'
-import { DEFAULT_ROTATION, LOG_FILE_MODE, LogFile, type ChunkListener, type RotationPolicy } from './log-file.js'
+import { DEFAULT_ROTATION, LOG_FILE_MODE, LogFile, type ChunkListener, type Followers, type RotationPolicy } from './log-file.js'
 
 // O_NONBLOCK: a FIFO planted at a log path must fail the open, not freeze the event loop.
 const FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK
@@ -17,7 +17,7 @@ export interface OpenOptions {
   readonly openFd?: (path: string) => number
 }
 
-export class LogFiles {
+export class LogFiles implements Followers {
   private readonly open = new Map<string, Entry>()
   /** Opens under way in the thread pool, by path: a second writer of the path waits for the first. */
   private readonly opening = new Map<string, Promise<LogFile>>()
@@ -60,7 +60,7 @@ export class LogFiles {
       closeSync(fd)
       throw new Error(`log file '${path}' is not a regular file`)
     }
-    const file = new LogFile({ path, fd, size: stats.size, policy, publish: (chunk) => { this.publish(path, chunk) }, followed: () => this.followers.has(path), openFd })
+    const file = new LogFile({ path, fd, size: stats.size, policy, followers: this, openFd })
     this.open.set(path, { file, users: 1 })
     return file
   }
@@ -99,7 +99,11 @@ export class LogFiles {
     return [...this.open.values()].flatMap(({ file }) => (file.lastError === null ? [] : [`${file.path}: ${file.lastError.message}`]))
   }
 
-  private publish(path: string, chunk: Buffer): void {
+  isFollowed(path: string): boolean {
+    return this.followers.has(path)
+  }
+
+  publish(path: string, chunk: Buffer): void {
     const set = this.followers.get(path)
     if (set === undefined) return
     for (const listener of set) listener(chunk)

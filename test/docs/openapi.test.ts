@@ -8,7 +8,7 @@ import { Validator } from '@seriousme/openapi-schema-validator'
 import { buildApp, routesOf } from '../../src/api/app.js'
 import { openApiText } from '../../src/api/openapi-document.js'
 import type { DaemonCore, QuickStartCore } from '../../src/core/daemon-core.js'
-import { ROOT } from '../helpers/daemon.js'
+import { ROOT, startDaemon } from '../helpers/daemon.js'
 
 test('docs/openapi.json is what the route schemas generate (run `npm run openapi` after a change)', async () => {
   const committed = readFileSync(join(ROOT, 'docs', 'openapi.json'), 'utf8')
@@ -40,4 +40,14 @@ test('every registered route is documented, with 4xx answers on every protected 
     if (url.includes(':id')) assert.ok(codes.includes('404') && codes.includes('400'), `${method} ${url} documents 400 and 404`)
   }
   await app.close()
+})
+
+test('a running daemon serves the committed document, and keeps serving it', async (t) => {
+  const daemon = await startDaemon(t)
+  const committed = JSON.parse(readFileSync(join(ROOT, 'docs', 'openapi.json'), 'utf8')) as unknown
+  for (let i = 0; i < 2; i++) {
+    const reply = await daemon.get('/openapi.json')
+    assert.equal(reply.status, 200)
+    assert.deepEqual(reply.body, committed)
+  }
 })
