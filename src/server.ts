@@ -36,7 +36,7 @@ function urlOf(scheme: 'http' | 'https', host: string, port: number): string {
 }
 
 /** A native engine for one side of the daemon (`programs` or `quick-start`), its FIFOs and marker scope its own. */
-function nativeEngine(dataDir: string, logDir: string, runDir: string, name: string, onLiveChange: () => void): NativeEngine {
+function nativeEngine(dataDir: string, logDir: string, runDir: string, name: string, onLiveChange?: () => void): NativeEngine {
   // The scope tells this data dir's processes from those of another daemon on the machine.
   const scope = `${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}.${name}`
   const diskPipeDir = join(dataDir, 'run', name)
@@ -75,7 +75,7 @@ export async function startDaemon(config: DaemonConfig): Promise<RunningDaemon> 
   const programsSide = recordedEngine(config.dataDir, logDir, runDir, 'programs', 'processes.json', recordProblem)
   // Quick-starts are never adopted (a crashed run's are cleaned up through ephemeral.json and the
   // process marker), so their live processes need no record.
-  const quickStartEngine = nativeEngine(config.dataDir, logDir, runDir, 'quick-start', () => undefined)
+  const quickStartEngine = nativeEngine(config.dataDir, logDir, runDir, 'quick-start')
   // With --engine supervisord the programs run under a private supervisord; the native engine
   // of the programs side then only cleans up what a native run may have left (see adoption below).
   const engineLog = { write: (level: 'info' | 'warn' | 'error', message: string) => { process.stderr.write(`hoody-daemon: ${level}: ${message}\n`) } }

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
-import { isLiveProcess, isRunningProcess } from '../../src/system/proc-identity.js'
+import { isLiveProcess, isRunningProcess, statFields } from '../../src/system/proc-identity.js'
 
 export async function waitUntil<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, what: string, intervalMs = 10): Promise<T> {
   const deadline = Date.now() + timeoutMs
@@ -31,8 +31,8 @@ export function rssOf(pid: number): number {
 
 /** CPU time (user + system) of a process in seconds. */
 export function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const fields = statFields(pid)
+  if (fields === null) throw new Error(`process ${pid} is gone`)
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
@@ -44,13 +44,13 @@ export interface ProcessIdentity {
 }
 
 function identify(pid: number): (ProcessIdentity & { ppid: number }) | undefined {
+  const fields = statFields(pid)
+  if (fields === null || fields[0] === 'Z' || fields[0] === 'X') return undefined
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const close = stat.lastIndexOf(')')
-    const fields = stat.slice(close + 2).split(' ')
-    if (fields[0] === 'Z' || fields[0] === 'X') return undefined
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((arg) => arg !== '')
-    return { pid, ppid: Number(fields[1]), start: fields[19] ?? '', command: argv.length > 0 ? argv.join(' ') : stat.slice(stat.indexOf('(') + 1, close) }
+    // Kernel threads have no command line: their name, as ps shows it.
+    const command = argv.length > 0 ? argv.join(' ') : readFileSync(`/proc/${pid}/comm`, 'utf8').trim()
+    return { pid, ppid: Number(fields[1]), start: fields[19] ?? '', command }
   } catch {
     return undefined
   }

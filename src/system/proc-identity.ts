@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs'
 
 /** Fields after the command name of /proc/<pid>/stat (index 0 is the state), or null when gone. */
-function statFields(pid: number): string[] | null {
+export function statFields(pid: number): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     // The command name may hold spaces and parentheses: count fields after the last ')'.
