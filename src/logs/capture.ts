@@ -1,7 +1,7 @@
 // Connects a child's stdout/stderr pipes to log files, honouring back-pressure, and optionally
 // stamps each line with the time it was captured.
 import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net'
-import type { LogFile } from './log-file.js'
+import type { LogFile, SpliceSource } from './log-file.js'
 import { giveReadBuffer, READ_BUFFER_BYTES as POOLED, takeReadBuffer } from './read-buffers.js'
 
 export type ChunkTransform = (chunk: Buffer) => Buffer
@@ -16,11 +16,18 @@ const noop = () => undefined
 
 /**
  * The daemon's reading end of an output pipe (a FIFO opened non-blocking). Reads go into pooled
- * buffers (read-buffers.ts), each handed back once its bytes are written.
+ * buffers (read-buffers.ts), each handed back once its bytes are written. A pipe that stays busy
+ * stops reading and has its bytes spliced into the log file instead, until it runs dry.
  */
-export class PipeReader {
+export class PipeReader implements SpliceSource {
+  readonly pipeFd: number
   private readonly socket: Socket
   private sink: Sink | null = null
+  /** The log file when its bytes go in unchanged (no timestamps): only then can they be spliced. */
+  private plainFile: LogFile | null = null
+  /** Splices are under way: reading must stay paused, or bytes would reach the file out of order. */
+  private splicing = false
+  private destroyAfterSplice = false
   /** The last read filled its buffer: more is likely waiting, so the next read gets a big one. */
   private busy = false
   /** Bytes read since the pipe last yielded to the event loop (see TURN_BUDGET). */
@@ -29,6 +36,7 @@ export class PipeReader {
   private early: { chunk: Buffer; release: () => void }[] | null = null
 
   constructor(fd: number) {
+    this.pipeFd = fd
     // The Socket constructor takes `onread` as connect() does (Node ≥ 12); @types/node lists it
     // for connect() only.
     const options: SocketConstructorOpts & { onread: OnReadOpts } = {
@@ -57,9 +65,10 @@ export class PipeReader {
    */
   captureInto(file: LogFile, transform: ChunkTransform | undefined, closed: () => void): void {
     this.socket.on('close', closed)
+    if (transform === undefined) this.plainFile = file
     this.sink = (chunk, release) => {
       if (file.write(transform === undefined ? chunk : transform(chunk), release)) return true
-      file.onDrain(() => this.socket.resume())
+      file.onDrain(() => { this.resumeReading() })
       return false
     }
     if (this.early !== null) for (const { chunk, release } of this.early.splice(0)) this.sink(chunk, release)
@@ -67,7 +76,9 @@ export class PipeReader {
   }
 
   destroy(): void {
-    this.socket.destroy()
+    // A splice on the pool still uses the descriptor: closed once it is back, never under it.
+    if (this.splicing) this.destroyAfterSplice = true
+    else this.socket.destroy()
   }
 
   /**
@@ -87,6 +98,10 @@ export class PipeReader {
       return true
     }
     if (!this.sink(chunk, release)) return false
+    if (this.busy && this.plainFile?.spliceFrom(this) === true) {
+      this.splicing = true
+      return false
+    }
     // libuv reads a readable pipe up to 32 times before it looks at other descriptors: 2 MiB of
     // a flooding program's output, a millisecond, ahead of every API request. Past the budget
     // the pipe waits for the next turn (bench P7).
@@ -94,9 +109,26 @@ export class PipeReader {
     if (this.readThisTurn < TURN_BUDGET) return true
     setImmediate(() => {
       this.readThisTurn = 0
-      if (!this.socket.destroyed) this.socket.resume()
+      this.resumeReading()
     })
     return false
+  }
+
+  private resumeReading(): void {
+    if (!this.splicing && !this.socket.destroyed) this.socket.resume()
+  }
+
+  /** SpliceSource: the file asks between splices whether to go on. */
+  wanted(): boolean {
+    return !this.destroyAfterSplice
+  }
+
+  /** SpliceSource: the file stopped splicing; read the pipe again (or close it, if asked to meanwhile). */
+  ended(): void {
+    this.splicing = false
+    this.readThisTurn = 0
+    if (this.destroyAfterSplice) this.socket.destroy()
+    else this.resumeReading()
   }
 }
 

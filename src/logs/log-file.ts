@@ -1,10 +1,12 @@
 // One log file, shared by every writer of that path: chunks are queued and written in batches
 // (writev) off the event loop; past the high-water mark producers are asked to pause, so a fast
-// program is limited by the disk and memory stays bounded. Size-based rotation happens between
-// batches, so nothing is lost or written twice. Written chunks are published to followers.
-import { close, constants, fstat, open, writev } from 'node:fs'
+// program is limited by the disk and memory stays bounded. A busy pipe can instead queue a
+// splice, which moves its bytes in the kernel (see splice.ts). Size-based rotation happens between
+// batches and splices, so nothing is lost or written twice. Written bytes are published to followers.
+import { close, constants, fstat, open, read, writev } from 'node:fs'
 import { rename, unlink } from 'node:fs/promises'
 import { promisify } from 'node:util'
+import { kernelSplicer } from '../system/splice.js'
 
 const HIGH_WATER_MARK = 1024 * 1024
 const FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT
@@ -19,7 +21,27 @@ export interface RotationPolicy {
 
 export const DEFAULT_ROTATION: RotationPolicy = { maxBytes: 50 * 1024 * 1024, backups: 10 }
 
+/** Why a splice run ended (see `LogFile.spliceFrom`). */
+export type SpliceEnd = 'dry' | 'yielded' | 'failed'
+
+/** A busy pipe whose bytes the file moves itself, with splice(2), until the run ends. */
+export interface SpliceSource {
+  readonly pipeFd: number
+  /** False once the pipe is being closed: the run stops after the splice under way. */
+  wanted(): boolean
+  /**
+   * The run is over and the pipe should be read again: it ran dry or ended ('dry'), the file
+   * needs JavaScript for a while ('yielded': another writer, a follower, closing), or splicing
+   * failed and is off for this file ('failed'; the bytes are still in the pipe).
+   */
+  ended(how: SpliceEnd): void
+}
+
+/** One splice moves at most a default pipe's worth. Bigger pipes made API latency worse (bench P7). */
+const SPLICE_BYTES = 64 * 1024
+
 const closeAsync = promisify(close)
+const readAsync = promisify(read)
 const openAsync = promisify(open)
 const fstatAsync = promisify(fstat)
 function writevAsync(fd: number, buffers: Buffer[]): Promise<number> {
@@ -52,9 +74,20 @@ export class LogFile {
   private readonly followers: Followers
   /** How the file was first opened (as the program's user): a reopen after rotation must match. */
   private readonly openFd: ((path: string) => number) | undefined
+  /**
+   * The same file opened again without O_APPEND, which splice(2) refuses; splices write at
+   * `size`, the end of the file, since every writer of the path goes through this queue.
+   */
+  private spliceFd: number | null = null
+  private spliceFailed = false
+  /** The pipe spliced from, or waiting for the queue to empty before it is. */
+  private spliceSource: SpliceSource | null = null
+  private closing = false
   /** The last write error (ENOSPC, EIO…), null once a write succeeds again. */
   lastError: Error | null = null
   droppedBytes = 0
+  /** Bytes that went in through splice(2) rather than through JavaScript. */
+  splicedBytes = 0
 
   constructor(options: { path: string; fd: number; size: number; policy: RotationPolicy; followers: Followers; openFd?: ((path: string) => number) | undefined }) {
     this.path = options.path
@@ -87,6 +120,26 @@ export class LogFile {
     else (this.drainWaiters ??= []).push(callback)
   }
 
+  /** Whether a busy pipe may be spliced now: not while someone follows, who needs the bytes. */
+  canSplice(): boolean {
+    return !this.spliceFailed && !this.closing && this.spliceSource === null && !this.followers.isFollowed(this.path) && kernelSplicer() !== undefined
+  }
+
+  /**
+   * Move `source`'s bytes into the file in the kernel, after everything queued before, until the
+   * run ends (`source.ended`, never called before this returns). False: read the pipe as before.
+   */
+  spliceFrom(source: SpliceSource): boolean {
+    if (!this.canSplice()) return false
+    this.spliceSource = source
+    // Queued chunks go first; flush() starts the run once they are written.
+    if (!this.writing) {
+      this.writing = true
+      queueMicrotask(() => { this.runSplices(source) })
+    }
+    return true
+  }
+
   /** Resolve once every queued chunk is written. */
   idle(): Promise<void> {
     if (!this.writing && this.queue.length === 0) return Promise.resolve()
@@ -94,10 +147,12 @@ export class LogFile {
   }
 
   async close(): Promise<void> {
+    this.closing = true
     await this.idle()
     const fd = this.fd
     this.fd = null
     if (fd !== null) await closeAsync(fd).catch(() => undefined)
+    await this.closeSpliceFd()
   }
 
   private async flush(): Promise<void> {
@@ -128,6 +183,11 @@ export class LogFile {
       for (const release of releases) release?.()
       if (this.queuedBytes < HIGH_WATER_MARK) release(this.drainWaiters)
     }
+    if (this.spliceSource !== null) this.runSplices(this.spliceSource)
+    else this.becomeIdle()
+  }
+
+  private becomeIdle(): void {
     this.writing = false
     release(this.idleWaiters)
   }
@@ -138,8 +198,7 @@ export class LogFile {
    */
   private takeBatch(): { batch: Buffer[]; releases: ((() => void) | undefined)[] } {
     const { maxBytes } = this.policy
-    if (maxBytes <= 0) return { batch: this.queue.splice(0), releases: this.releases.splice(0) }
-    let room = Math.max(1, maxBytes - this.size)
+    let room = maxBytes <= 0 ? Number.POSITIVE_INFINITY : Math.max(1, maxBytes - this.size)
     const batch: Buffer[] = []
     const releases: ((() => void) | undefined)[] = []
     while (room > 0 && this.queue.length > 0) {
@@ -157,6 +216,112 @@ export class LogFile {
       }
     }
     return { batch, releases }
+  }
+
+  /**
+   * Splice from `source` at the end of the file, one call after another, with `writing` held so
+   * that other writers queue behind. Each step is a bare callback from the pool: no promise, no
+   * await, unless the file has to be (re)opened or rotated.
+   */
+  private runSplices(source: SpliceSource): void {
+    const splicer = kernelSplicer()
+    const end = (how: SpliceEnd): void => {
+      this.spliceSource = null
+      if (how === 'failed') this.spliceFailed = true
+      source.ended(how)
+      if (this.queue.length > 0) void this.flush()
+      else this.becomeIdle()
+    }
+    let retried = false
+    let positioned = false
+    const step = (): void => {
+      if (splicer === undefined) {
+        end('failed')
+        return
+      }
+      if (!source.wanted() || this.closing || this.queue.length > 0 || this.followers.isFollowed(this.path)) {
+        end('yielded')
+        return
+      }
+      const { maxBytes } = this.policy
+      const length = maxBytes <= 0 ? SPLICE_BYTES : Math.min(SPLICE_BYTES, maxBytes - this.size)
+      const fd = this.spliceFd
+      if (length <= 0 || fd === null) {
+        positioned = false
+        void this.prepareSplice().then((ready) => { if (ready) step(); else end('failed') })
+        return
+      }
+      const offset = this.size
+      if (!positioned) {
+        // Writes through the queue moved the end since the last run; this descriptor's offset did not.
+        if (!splicer.seek(fd, offset)) {
+          end('failed')
+          return
+        }
+        positioned = true
+      }
+      splicer.move(source.pipeFd, fd, length, (moved) => {
+        if (moved > 0) {
+          retried = false
+          this.size += moved
+          this.splicedBytes += moved
+          this.lastError = null
+          // Someone started following while the bytes moved: they get them from the file.
+          if (this.followers.isFollowed(this.path)) void this.publishFromFile(offset, moved).then(() => { end('yielded') })
+          else step()
+        } else if (moved === 0) {
+          end('dry')
+        } else if (splicer.waiting(source.pipeFd) === 0) {
+          // EAGAIN: the pipe is empty.
+          end('dry')
+        } else if (!retried) {
+          // Bytes arrived after an EAGAIN, or the splice really failed: one more try tells.
+          retried = true
+          step()
+        } else {
+          end('failed')
+        }
+      })
+    }
+    step()
+  }
+
+  /** Rotate if the file is full, and open it for splicing: false if that failed. */
+  private async prepareSplice(): Promise<boolean> {
+    try {
+      await this.rotateIfFull()
+      const fd = this.fd ?? (await this.reopen())
+      // Read-write, so that bytes spliced while someone started following can be read back.
+      this.spliceFd ??= await openAsync(`/proc/self/fd/${fd}`, constants.O_RDWR)
+      return true
+    } catch (error) {
+      this.lastError = error as Error
+      return false
+    }
+  }
+
+  /** A follower that arrived during a splice gets its bytes from the file, in order. */
+  private async publishFromFile(offset: number, length: number): Promise<void> {
+    const fd = this.spliceFd
+    if (fd === null) return
+    const data = Buffer.allocUnsafe(length)
+    let got = 0
+    try {
+      while (got < length) {
+        const { bytesRead } = await readAsync(fd, data, got, length - got, offset + got)
+        if (bytesRead === 0) break
+        got += bytesRead
+      }
+    } catch {
+      // the bytes are in the file; the follower reads them from there if it reconnects
+    }
+    if (got > 0) this.followers.publish(this.path, data.subarray(0, got))
+  }
+
+  private async closeSpliceFd(): Promise<void> {
+    const fd = this.spliceFd
+    this.spliceFd = null
+    if (fd !== null) await closeAsync(fd).catch(() => undefined)
   }
 
   private publish(batch: Buffer[], written: number): void {
@@ -178,6 +343,7 @@ export class LogFile {
     const { maxBytes, backups } = this.policy
     if (maxBytes <= 0 || this.size < maxBytes) return
     try {
+      await this.closeSpliceFd()
       if (this.fd !== null) await closeAsync(this.fd)
       this.fd = null
       if (backups === 0) {
