@@ -1,7 +1,7 @@
 // The interface every supervision engine implements: the native one in this folder, and later
 // one that drives a real supervisord. The program service above it never sees processes.
 import type { Program } from '../schema/program.js'
-import type { InstanceSnapshot, ProcessRecord } from './instance.js'
+import type { InstanceSnapshot, ProcessRecord } from './instance-spec.js'
 
 export type { InstanceSnapshot, ProcessRecord }
 

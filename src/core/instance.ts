@@ -2,63 +2,20 @@
 // carries out the effects (spawn, signal, timers) and serialises commands, so two racing
 // starts can never spawn twice.
 import { EngineError } from '../errors.js'
-import type { Autorestart, StopSignal } from '../schema/program.js'
 import type { PipeReader } from '../logs/capture.js'
-import type { LogFile, RotationPolicy } from '../logs/log-file.js'
+import type { LogFile } from '../logs/log-file.js'
 import type { LogFiles } from '../logs/log-files.js'
 import type { FifoPool } from '../system/fifo-pool.js'
 import { isRunningProcess, processStartTime } from '../system/proc-identity.js'
 import { exitStatusOf, groupAlive, signalGroup, toSignal } from './kill.js'
 import { transition } from './machine.js'
+import { MachineTimers } from './machine-timers.js'
 import { reopenOutputPipe } from './output-pipe.js'
 import { attemptSpawn, captureOutput, openLogs } from './spawn-attempt.js'
 import { beginSpawn } from './spawn-pace.js'
-import type { ProcessSpec, SpawnedChild } from './spawner.js'
-import type { Effect, MachineContext, MachineEvent, ProcessState, TimerName } from './states.js'
-
-export interface LogTarget {
-  readonly path: string
-  readonly policy: RotationPolicy
-  /** A path from the program's configuration (not the daemon's default): opened as its user. */
-  readonly chosenByProgram: boolean
-}
-
-export interface InstanceSpec extends ProcessSpec {
-  readonly programId: string
-  /** 0 for a single-instance program. */
-  readonly port: number
-  readonly stdout: LogTarget
-  /** null when stderr is redirected into the stdout log. */
-  readonly stderr: LogTarget | null
-  readonly logTimestamps: boolean
-  readonly startsecs: number
-  readonly startretries: number
-  readonly stopwaitsecs: number
-  readonly stopsignal: StopSignal
-  readonly autorestart: Autorestart
-  readonly exitcodes: readonly number[]
-}
-
-export interface InstanceSnapshot {
-  readonly port: number
-  readonly state: ProcessState
-  readonly pid: number | null
-  /** When the current process was spawned (ms since epoch), null when none runs. */
-  readonly startedAt: number | null
-  readonly exitStatus: number | null
-  readonly spawnError: string | null
-}
-
-/** What the next daemon needs to find and supervise a process again after a crash. */
-export interface ProcessRecord {
-  readonly pid: number
-  /** Start time from /proc (clock ticks since boot): with the pid, names this very process. */
-  readonly procStart: string
-  readonly startedAt: number
-  /** The output FIFOs; stderr null when it goes into stdout's. */
-  readonly stdoutPipe: string
-  readonly stderrPipe: string | null
-}
+import type { InstanceSnapshot, InstanceSpec, ProcessRecord } from './instance-spec.js'
+import type { SpawnedChild } from './spawner.js'
+import type { Effect, MachineContext, MachineEvent, ProcessState } from './states.js'
 
 interface LiveProcess extends ProcessRecord {
   /** null for a process adopted from a previous run: not our child, watched through /proc. */
@@ -109,8 +66,7 @@ export class Instance {
   private exitStatus: number | null = null
   private spawnError: string | null = null
   private live: LiveProcess | null = null
-  /** Armed timers, each with the function that cancels it. */
-  private readonly timers = new Map<TimerName, () => void>()
+  private readonly timers = new MachineTimers((event) => { this.dispatch(event) })
   private readonly listeners = new Set<() => void>()
   private deferred: MachineEvent[] = []
   /** A spawn under way (the clone and exec run off the event loop), and the events it holds back. */
@@ -302,10 +258,10 @@ export class Instance {
     for (const effect of effects) {
       switch (effect.type) {
         case 'cancel_timers':
-          this.cancelTimers()
+          this.timers.cancelAll()
           break
         case 'arm':
-          this.arm(effect.timer, effect.ms)
+          if (!this.disposed) this.timers.arm(effect.timer, effect.ms)
           break
         case 'signal':
           this.signal(effect.signal === 'SIGKILL' ? 'SIGKILL' : toSignal(this.spec.stopsignal))
@@ -316,36 +272,6 @@ export class Instance {
       }
     }
     return undefined
-  }
-
-  private arm(timer: TimerName, ms: number): void {
-    if (this.disposed) return
-    const event: MachineEvent = timer === 'startsecs'
-      ? { type: 'startsecs_elapsed' }
-      : timer === 'backoff'
-        ? { type: 'backoff_elapsed' }
-        : timer === 'restart'
-          ? { type: 'restart_due' }
-          : { type: 'stopwait_elapsed' }
-    this.timers.get(timer)?.()
-    const fire = () => {
-      this.timers.delete(timer)
-      this.dispatch(event)
-    }
-    // A zero delay (an immediate restart) runs on the next turn of the loop, not a timer tick
-    // (setTimeout's minimum of 1 ms was a third of a respawn).
-    if (ms <= 0) {
-      const immediate = setImmediate(fire)
-      this.timers.set(timer, () => { clearImmediate(immediate) })
-    } else {
-      const timeout = setTimeout(fire, ms)
-      this.timers.set(timer, () => { clearTimeout(timeout) })
-    }
-  }
-
-  private cancelTimers(): void {
-    for (const cancel of this.timers.values()) cancel()
-    this.timers.clear()
   }
 
   private signal(signal: NodeJS.Signals): void {
@@ -445,7 +371,7 @@ export class Instance {
   dispose(): void {
     if (this.live !== null) throw new EngineError(`bug: instance ${this.spec.programId}:${this.spec.port} disposed with pid ${this.live.pid} alive`)
     this.disposed = true
-    this.cancelTimers()
+    this.timers.cancelAll()
     if (this.groupPoll !== null) clearTimeout(this.groupPoll)
     if (this.adoptedWatch !== null) clearTimeout(this.adoptedWatch)
   }

@@ -7,7 +7,8 @@ import { withPort } from './command-line.js'
 import type { LiveInstanceRecord, LogPaths, ProcessEngine } from './engine.js'
 import { FifoPool } from '../system/fifo-pool.js'
 import { markerOf } from '../system/process-marker.js'
-import { Instance, type InstanceDeps, type InstanceSnapshot, type InstanceSpec, type ProcessRecord } from './instance.js'
+import { Instance, type InstanceDeps } from './instance.js'
+import type { InstanceSnapshot, InstanceSpec, ProcessRecord } from './instance-spec.js'
 import { instancePorts, SINGLE } from './ports.js'
 
 export interface NativeEngineOptions {

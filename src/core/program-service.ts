@@ -1,8 +1,8 @@
 // Programs: their registry and persistence, and every control command, on top of an engine.
 import { resolve } from 'node:path'
 import {
-  EngineError, ProgramAlreadyExistsError, ProgramDisabledError, ProgramNotFoundError,
-  ProgramRunningError, SpawnError, UserNotFoundError, ValidationError,
+  EngineError, ProgramDisabledError, ProgramNotFoundError, ProgramRunningError, SpawnError,
+  UserNotFoundError,
 } from '../errors.js'
 import type { LogsBody } from '../schema/logs.js'
 import type { Program, ProgramAddBody, ProgramEditBody } from '../schema/program.js'
@@ -16,6 +16,7 @@ import { followLogs, readLogs, type ChunkSink, type LogSource, type StreamChoice
 import { checkPort, hasPortRange, instancePorts } from './ports.js'
 import { loadDefaultPrograms } from './defaults.js'
 import { editedProgram, newProgram } from './program-config.js'
+import { checkFitsRegistry, type ReservedDirs } from './registry-rules.js'
 import { KeyedLock } from './keyed-lock.js'
 import { LIVE_STATES } from './states.js'
 import { nextUptimeTick, programStatus, StatusListCache, worstOf } from './status-view.js'
@@ -32,7 +33,7 @@ export interface ProgramServiceOptions {
   readonly defaults?: DefaultsSource | undefined
   readonly now?: () => Date
   /** The daemon's data dir: program log paths may not point into it, except into its logs folder. */
-  readonly reserved?: { readonly dataDir: string; readonly logDir: string } | undefined
+  readonly reserved?: ReservedDirs | undefined
 }
 
 const isLive = (s: InstanceSnapshot) => LIVE_STATES.includes(s.state)
@@ -54,18 +55,6 @@ async function raceDeadline(promise: Promise<void>, ms: number): Promise<void> {
   }
 }
 
-/** Does an instance of `ranged` (a port-range program) have the default log name of `single`? */
-function instanceNameClash(ranged: Program, single: Program): boolean {
-  if (!hasPortRange(ranged.port_range) || !single.id.startsWith(`${ranged.id}-`)) return false
-  const port = single.id.slice(ranged.id.length + 1)
-  return /^\d+$/.test(port) && instancePorts(ranged.port_range).includes(Number(port))
-}
-
-function isInside(path: string, dir: string): boolean {
-  const full = resolve(path)
-  return full === dir || full.startsWith(`${dir}/`)
-}
-
 export class ProgramService implements DaemonCore {
   private readonly engine: ProcessEngine
   private readonly repository: ProgramRepository
@@ -73,7 +62,7 @@ export class ProgramService implements DaemonCore {
   private readonly programs = new VersionedMap<string, Program>()
   private readonly statusList = new StatusListCache()
   private readonly now: () => Date
-  private readonly reserved: { readonly dataDir: string; readonly logDir: string } | undefined
+  private readonly reserved: ReservedDirs | undefined
   private configProblem: string | null = null
   private shuttingDown = false
   private readonly locks = new KeyedLock()
@@ -105,7 +94,7 @@ export class ProgramService implements DaemonCore {
     return this.locks.run(program.id, async () => {
       await this.checkUser(program.user)
       // Checked after the last await, so two racing adds cannot both pass.
-      this.checkUnique(program)
+      checkFitsRegistry(program, this.programs, this.reserved)
       this.programs.set(program.id, program)
       await this.persist(() => this.programs.delete(program.id))
       this.engine.configure(program)
@@ -119,7 +108,7 @@ export class ProgramService implements DaemonCore {
       const edited = editedProgram(current, patch, this.now())
       if (patch.user !== undefined) await this.checkUser(edited.user)
       this.refuseWhileLive(current)
-      this.checkUnique(edited, id)
+      checkFitsRegistry(edited, this.programs, this.reserved, id)
       this.programs.set(id, edited)
       await this.persist(() => this.programs.set(id, current))
       this.engine.configure(edited)
@@ -360,28 +349,6 @@ export class ProgramService implements DaemonCore {
   private refuseWhileLive(program: Program): void {
     const live = this.engine.snapshots(program.id).find(isLive)
     if (live !== undefined) throw new ProgramRunningError(program.id, live.state)
-  }
-
-  /** Ids and names (case-insensitively) are unique; `editing` is the id being edited, if any. */
-  private checkUnique(program: Program, editing?: string): void {
-    if (editing === undefined && this.programs.has(program.id)) throw new ProgramAlreadyExistsError('id', program.id)
-    // Quick-starts write <logs>/eph-….log: a program of that id would share (and lose) them.
-    if (program.id.startsWith('eph-')) throw ValidationError.field('id', 'must not start with "eph-": that prefix names quick-starts')
-    const name = program.name.toLowerCase()
-    for (const other of this.programs.values()) {
-      if (other.id === editing) continue
-      if (other.name.toLowerCase() === name) throw new ProgramAlreadyExistsError('name', program.name)
-      // The default logs of instance <port> of a port-range program are <id>-<port>.*.log.
-      if (instanceNameClash(program, other) || instanceNameClash(other, program)) {
-        throw ValidationError.field('id', `'${program.id}' and '${other.id}' would write the same default log files (<id>-<port>.stdout.log)`)
-      }
-    }
-    for (const field of ['stdout_logfile', 'stderr_logfile'] as const) {
-      const path = program[field]
-      if (path !== '' && this.reserved !== undefined && isInside(path, this.reserved.dataDir) && !isInside(path, this.reserved.logDir)) {
-        throw ValidationError.field(field, `must not be inside the daemon's data dir (${this.reserved.dataDir}), except its logs/ folder`)
-      }
-    }
   }
 
   private async checkUser(user: string): Promise<void> {

@@ -1,7 +1,7 @@
 // From instance snapshots to the contract's status object.
 import type { Program } from '../schema/program.js'
 import type { InstanceStatus, ProgramStatus } from '../schema/status.js'
-import type { InstanceSnapshot } from './instance.js'
+import type { InstanceSnapshot } from './instance-spec.js'
 import { hasPortRange } from './ports.js'
 import type { ProcessState } from './states.js'
 

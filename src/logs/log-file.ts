@@ -121,7 +121,7 @@ export class LogFile {
   }
 
   /** Whether a busy pipe may be spliced now: not while someone follows, who needs the bytes. */
-  canSplice(): boolean {
+  private canSplice(): boolean {
     return !this.spliceFailed && !this.closing && this.spliceSource === null && !this.followers.isFollowed(this.path) && kernelSplicer() !== undefined
   }
 

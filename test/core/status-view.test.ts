@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { InstanceSnapshot } from '../../src/core/instance.js'
+import type { InstanceSnapshot } from '../../src/core/instance-spec.js'
 import { nextUptimeTick, StatusListCache, uptimeSeconds } from '../../src/core/status-view.js'
 import type { ProgramStatus } from '../../src/schema/status.js'
 

@@ -10,13 +10,13 @@ import type { InstanceSnapshot, LiveInstanceRecord, LogPaths, ProcessEngine, Pro
 import { groupAlive, signalGroup } from '../kill.js'
 import { KeyedLock } from '../keyed-lock.js'
 import { instancePorts } from '../ports.js'
-import { backoffDelayMs, crashLoopDelayMs, nextCrashCount, shouldRestart } from '../restart-policy.js'
 import { ConfigSync } from './config-sync.js'
 import { readRelay } from './event-relay.js'
 import { LogFollower } from './log-follower.js'
 import { defaultLogPaths } from './log-paths.js'
 import { untilProgram } from './program-pid.js'
 import { planInstance, sectionName } from './program-section.js'
+import { RestartRules, type Rerun } from './restart-rules.js'
 import { applyInfo, LIVE_STATES, newSlot, snapshotOf, type ProcessInfo, type Slot, type SnapshotContext } from './slot.js'
 import { attemptProblem, logAccessProblem } from './spawn-reason.js'
 import { isInfo, StateReader, target } from './state-reader.js'
@@ -63,6 +63,7 @@ export class SupervisordEngine implements ProcessEngine {
   private problem: string | null = null
   private restartDelay = RESTART_BASE_MS
   private relay: { close: () => void } | null = null
+  private readonly restarts = new RestartRules((slot, why) => { this.rerun(slot, why) })
 
   constructor(options: SupervisordEngineOptions) {
     this.options = options
@@ -135,7 +136,7 @@ export class SupervisordEngine implements ProcessEngine {
     this.closed = true
     this.relay?.close()
     this.reader.stopPolling()
-    for (const slot of this.byName.values()) this.cancelPending(slot)
+    for (const slot of this.byName.values()) this.restarts.cancel(slot)
     this.follower.close()
     await this.config.settled
     if (this.up) await this.config.releaseGroups([...this.byName.keys()])
@@ -169,7 +170,7 @@ export class SupervisordEngine implements ProcessEngine {
     this.changes++
     const names: string[] = []
     for (const slot of this.programs.get(id)?.values() ?? []) {
-      this.cancelPending(slot)
+      this.restarts.cancel(slot)
       this.config.removeSection(slot)
       this.byName.delete(slot.name)
       names.push(slot.name)
@@ -190,7 +191,7 @@ export class SupervisordEngine implements ProcessEngine {
   private markStarting(slot: Slot): void {
     const { state } = this.snapshot(slot)
     if (state === 'STOPPED' || state === 'EXITED' || state === 'FATAL') {
-      this.cancelPending(slot)
+      this.restarts.cancel(slot)
       slot.starting = true
       this.changed()
     }
@@ -284,9 +285,9 @@ export class SupervisordEngine implements ProcessEngine {
   }
 
   /** A start command begins afresh (no earlier failures); a retry or an autorestart goes on counting. */
-  private async startSlot(slot: Slot, why: 'command' | 'retry' | 'autorestart'): Promise<void> {
+  private async startSlot(slot: Slot, why: 'command' | Rerun): Promise<void> {
     if (why === 'command') {
-      this.cancelPending(slot)
+      this.restarts.cancel(slot)
       slot.failures = 0
       slot.crashes = 0
     }
@@ -313,7 +314,7 @@ export class SupervisordEngine implements ProcessEngine {
     const live = LIVE_STATES.includes(slot.info?.statename ?? '')
     const problem = slot.plan.problem ?? (live ? undefined : attemptProblem(slot.plan.attempt) ?? logAccessProblem(slot.program, this.logPaths(slot.program, slot.port)))
     if (problem !== undefined) {
-      this.refuseAttempt(slot, problem)
+      this.restarts.refuse(slot, problem)
       return
     }
     this.reader.fence(slot)
@@ -335,41 +336,16 @@ export class SupervisordEngine implements ProcessEngine {
     if (pid > 0) await untilProgram(pid, this.sv.paths.config)
   }
 
-  /**
-   * An attempt the checks refused counts as a failed start, as in the native machine: BACKOFF and
-   * a new attempt after 1 s, 2 s … while startretries allow, then FATAL.
-   */
-  private refuseAttempt(slot: Slot, problem: string): void {
-    slot.failures++
-    slot.spawnError = problem
-    if (slot.failures > slot.program.startretries) {
-      slot.local = 'FATAL'
-      return
-    }
-    slot.local = 'BACKOFF'
-    this.schedule(slot, backoffDelayMs(slot.failures), 'retry')
-  }
-
-  /** Run a retry or an autorestart after `ms`, unless a command comes first. */
-  private schedule(slot: Slot, ms: number, why: 'retry' | 'autorestart'): void {
-    this.cancelPending(slot)
-    slot.pending = setTimeout(() => {
-      slot.pending = null
-      if (this.closed) return
-      void this.locks.run(slot.name, () => this.startSlot(slot, why)).catch((error: unknown) => {
-        this.options.log('error', `${slot.name}: ${why === 'retry' ? 'cannot try again' : 'cannot restart'}: ${(error as Error).message}`)
-      })
-    }, ms)
-  }
-
-  private cancelPending(slot: Slot): void {
-    if (slot.pending === null) return
-    clearTimeout(slot.pending)
-    slot.pending = null
+  /** A retry or an autorestart is due (RestartRules): a start of its own, under the slot's lock. */
+  private rerun(slot: Slot, why: Rerun): void {
+    if (this.closed) return
+    void this.locks.run(slot.name, () => this.startSlot(slot, why)).catch((error: unknown) => {
+      this.options.log('error', `${slot.name}: ${why === 'retry' ? 'cannot try again' : 'cannot restart'}: ${(error as Error).message}`)
+    })
   }
 
   private async stopSlot(slot: Slot): Promise<void> {
-    this.cancelPending(slot)
+    this.restarts.cancel(slot)
     if (slot.local === 'BACKOFF') {
       // Nothing runs while a refused attempt waits for its retry: BACKOFF -> STOPPED.
       slot.local = 'STOPPED'
@@ -428,18 +404,8 @@ export class SupervisordEngine implements ProcessEngine {
     for (const listener of [...this.listeners]) listener()
   }
 
-  /**
-   * A RUNNING program exited (supervisord's EXITED). Its sections say autorestart=false: the
-   * daemon decides, with the native rules (exitcodes against 128 + signal, crash-loop delay).
-   */
-  private afterExit(slot: Slot, info: ProcessInfo): void {
-    if (!slot.program.enabled || !shouldRestart(slot.program.autorestart, slot.program.exitcodes, slot.exitStatus)) return
-    slot.crashes = nextCrashCount(slot.crashes, Math.max(0, info.stop - info.start) * 1000)
-    this.schedule(slot, crashLoopDelayMs(slot.crashes), 'autorestart')
-  }
-
   private apply(slot: Slot, info: ProcessInfo): boolean {
-    return applyInfo(slot, info, this.sv.paths.logfile, (exited, last) => { this.afterExit(exited, last) })
+    return applyInfo(slot, info, this.sv.paths.logfile, (exited, last) => { this.restarts.exited(exited, last) })
   }
 
   // --- supervisord's own life ------------------------------------------------------------
@@ -457,7 +423,7 @@ export class SupervisordEngine implements ProcessEngine {
     this.reader.stopPolling()
     // Retries and autorestarts due meanwhile are part of the restart below.
     const wanted = [...this.byName.values()].filter((s) => s.pending !== null || ['STARTING', 'RUNNING', 'BACKOFF'].includes(s.info?.statename ?? ''))
-    for (const slot of wanted) this.cancelPending(slot)
+    for (const slot of wanted) this.restarts.cancel(slot)
     this.problem = `${reason}; restarting it`
     this.options.log('error', `${reason}: its programs are stopped, then supervisord and ${wanted.length} programs are started again`)
     this.changed()
