@@ -114,6 +114,9 @@ export async function p4(manager: Manager | 'redirect', bytes: number): Promise<
   const reference = join(dir, 'reference.log')
   execFileSync('sh', ['-c', `seq 1 ${lines} > ${reference}`])
   const size = statSync(reference).size
+  // The reference is a GiB of dirty pages: written back now, not by the kernel's flusher threads
+  // during the timed run, whose speed then depended on how far the writeback had got.
+  execFileSync('sync')
   const began = performance.now()
   if (manager === 'redirect') {
     execFileSync('sh', ['-c', `seq 1 ${lines} > ${out}`])
