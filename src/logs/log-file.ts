@@ -233,7 +233,6 @@ export class LogFile {
       else this.becomeIdle()
     }
     let retried = false
-    let positioned = false
     const step = (): void => {
       if (splicer === undefined) {
         end('failed')
@@ -247,18 +246,16 @@ export class LogFile {
       const length = maxBytes <= 0 ? SPLICE_BYTES : Math.min(SPLICE_BYTES, maxBytes - this.size)
       const fd = this.spliceFd
       if (length <= 0 || fd === null) {
-        positioned = false
         void this.prepareSplice().then((ready) => { if (ready) step(); else end('failed') })
         return
       }
+      // Every write of ours ends where `size` says. An end elsewhere means another process writes
+      // or truncated the file (logrotate's copytruncate): a splice at our offset could overwrite
+      // its bytes or leave a hole, so this file goes back to O_APPEND writes for good.
       const offset = this.size
-      if (!positioned) {
-        // Writes through the queue moved the end since the last run; this descriptor's offset did not.
-        if (!splicer.seek(fd, offset)) {
-          end('failed')
-          return
-        }
-        positioned = true
+      if (splicer.toEnd(fd) !== offset) {
+        end('failed')
+        return
       }
       splicer.move(source.pipeFd, fd, length, (moved) => {
         if (moved > 0) {

@@ -1,7 +1,7 @@
 // splice(2) through koffi: moves bytes from a program's output pipe into its log file inside the
 // kernel, with no copy into JavaScript and no callback per 64 KiB read (bench P7: a flood passed
 // through the event loop took the core that API requests needed). Linux refuses to splice into a
-// file opened with O_APPEND, so the caller seeks a descriptor of its own to where the bytes go.
+// file opened with O_APPEND, so the caller moves a descriptor of its own to the file's end first.
 // Undefined where glibc cannot be loaded: capture then keeps reading the pipe.
 import { libc } from './libc.js'
 
@@ -9,7 +9,7 @@ const FIONREAD = 0x541b
 /** The call must not wait for an empty pipe: it fails with EAGAIN, and the pipe's reader reads again. */
 const SPLICE_F_NONBLOCK = 2
 
-const SEEK_SET = 0
+const SEEK_END = 2
 
 type Ioctl = (fd: number, request: number, count: number[]) => number
 type Lseek = (fd: number, offset: number, whence: number) => number
@@ -18,8 +18,8 @@ type Splice = ((...args: unknown[]) => number) & { async: (...args: unknown[]) =
 export interface Splicer {
   /** Bytes waiting in the pipe now (a synchronous ioctl): tells a dry pipe from a failed splice. */
   waiting(pipeFd: number): number
-  /** Put the file's own offset at `offset` (lseek), where the next `move` writes; false if refused. */
-  seek(fileFd: number, offset: number): boolean
+  /** Move the descriptor's offset to the file's end, where the next `move` writes; the end, or -1. */
+  toEnd(fileFd: number): number
   /**
    * Move up to `length` bytes from the pipe into the file at its offset, which advances, on
    * libuv's pool; then call `done` with the bytes moved: 0 at the end of the pipe, -1 when the
@@ -49,8 +49,8 @@ function load(): Splicer | null {
         const count = [0]
         return ioctl(pipeFd, FIONREAD, count) === 0 ? count[0] ?? 0 : -1
       },
-      seek(fileFd, offset) {
-        return lseek(fileFd, offset, SEEK_SET) === offset
+      toEnd(fileFd) {
+        return lseek(fileFd, 0, SEEK_END)
       },
       move(pipeFd, fileFd, length, done) {
         splice.async(pipeFd, null, fileFd, null, length, SPLICE_F_NONBLOCK, (failure: unknown, moved: number) => {

@@ -3,7 +3,7 @@
 // path was taken (splicedBytes), and that order, rotation and followers stay exact with it.
 import assert from 'node:assert/strict'
 import { execFileSync, spawn } from 'node:child_process'
-import { closeSync, existsSync, readFileSync } from 'node:fs'
+import { appendFileSync, closeSync, existsSync, readFileSync, truncateSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { openOutputPipe } from '../../src/core/output-pipe.js'
@@ -87,3 +87,34 @@ test('a follower arriving mid-flood gets every byte after its position, once', n
   assert.equal(readFileSync(path, 'utf8'), numbers(2_000_000))
   await files.release(file)
 })
+
+test('a log another process also appends to is not spliced: its lines and ours all stay', needsSplice, async (t) => {
+  const dir = tempDir(t)
+  const files = new LogFiles()
+  const path = join(dir, 'shared.log')
+  const file = files.acquire(path, { policy: { maxBytes: 0, backups: 0 } })
+  file.write(Buffer.from('ours\n'))
+  await file.idle()
+  appendFileSync(path, 'theirs\n')
+  await capture(dir, file, 2_000_000)
+  assert.equal(file.splicedBytes, 0, 'the flood went through O_APPEND writes')
+  assert.equal(readFileSync(path, 'utf8'), `ours\ntheirs\n${numbers(2_000_000)}`)
+  await files.release(file)
+})
+
+test('a log truncated from outside (copytruncate) is not spliced into a hole', needsSplice, async (t) => {
+  const dir = tempDir(t)
+  const files = new LogFiles()
+  const path = join(dir, 'truncated.log')
+  const file = files.acquire(path, { policy: { maxBytes: 0, backups: 0 } })
+  file.write(Buffer.from('before the truncation\n'))
+  await file.idle()
+  truncateSync(path, 0)
+  await capture(dir, file, 2_000_000)
+  assert.equal(file.splicedBytes, 0)
+  const content = readFileSync(path, 'utf8')
+  assert.ok(!content.includes('\0'), 'no hole of NUL bytes')
+  assert.equal(content, numbers(2_000_000))
+  await files.release(file)
+})
+
