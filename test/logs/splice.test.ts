@@ -5,9 +5,9 @@ import assert from 'node:assert/strict'
 import { execFileSync, spawn } from 'node:child_process'
 import { appendFileSync, closeSync, existsSync, readFileSync, truncateSync } from 'node:fs'
 import { join } from 'node:path'
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import { openOutputPipe } from '../../src/core/output-pipe.js'
-import type { LogFile } from '../../src/logs/log-file.js'
+import type { LogFile, RotationPolicy } from '../../src/logs/log-file.js'
 import { LogFiles } from '../../src/logs/log-files.js'
 import { kernelSplicer } from '../../src/system/splice.js'
 import { tempDir } from '../helpers/daemon.js'
@@ -38,23 +38,26 @@ async function capture(dir: string, file: LogFile, last: number, duringFlood?: (
   await file.idle()
 }
 
-test('a flood is spliced into the log, every byte in order', needsSplice, async (t) => {
+/** A log of its own in a temp dir, released when the test ends. */
+function openLog(t: TestContext, name: string, policy: RotationPolicy = { maxBytes: 0, backups: 0 }): { dir: string; path: string; file: LogFile; files: LogFiles } {
   const dir = tempDir(t)
   const files = new LogFiles()
-  const path = join(dir, 'flood.log')
-  const file = files.acquire(path, { policy: { maxBytes: 0, backups: 0 } })
+  const path = join(dir, name)
+  const file = files.acquire(path, { policy })
+  t.after(() => files.release(file))
+  return { dir, path, file, files }
+}
+
+test('a flood is spliced into the log, every byte in order', needsSplice, async (t) => {
+  const { dir, path, file } = openLog(t, 'flood.log')
   await capture(dir, file, 2_000_000)
   assert.ok(file.splicedBytes > 0, 'the splice path was taken')
   assert.equal(readFileSync(path, 'utf8'), numbers(2_000_000))
-  await files.release(file)
 })
 
 test('spliced bytes rotate at the exact size; the files hold every line once', needsSplice, async (t) => {
-  const dir = tempDir(t)
-  const files = new LogFiles()
-  const path = join(dir, 'rotating.log')
   const maxBytes = 1024 * 1024
-  const file = files.acquire(path, { policy: { maxBytes, backups: 30 } })
+  const { dir, path, file } = openLog(t, 'rotating.log', { maxBytes, backups: 30 })
   await capture(dir, file, 2_000_000)
   assert.ok(file.splicedBytes > 0, 'the splice path was taken')
   const parts: string[] = []
@@ -67,14 +70,10 @@ test('spliced bytes rotate at the exact size; the files hold every line once', n
   parts.push(readFileSync(path, 'utf8'))
   assert.ok(parts.length > 10)
   assert.equal(parts.join(''), numbers(2_000_000))
-  await files.release(file)
 })
 
 test('a follower arriving mid-flood gets every byte after its position, once', needsSplice, async (t) => {
-  const dir = tempDir(t)
-  const files = new LogFiles()
-  const path = join(dir, 'followed.log')
-  const file = files.acquire(path, { policy: { maxBytes: 0, backups: 0 } })
+  const { dir, path, file, files } = openLog(t, 'followed.log')
   const received: Buffer[] = []
   let from = -1
   await capture(dir, file, 2_000_000, () => {
@@ -85,36 +84,20 @@ test('a follower arriving mid-flood gets every byte after its position, once', n
   assert.ok(file.splicedBytes > 0, 'the splice path was taken before it')
   assert.equal(Buffer.concat(received).toString('utf8'), readFileSync(path).subarray(from).toString('utf8'))
   assert.equal(readFileSync(path, 'utf8'), numbers(2_000_000))
-  await files.release(file)
 })
 
-test('a log another process also appends to is not spliced: its lines and ours all stay', needsSplice, async (t) => {
-  const dir = tempDir(t)
-  const files = new LogFiles()
-  const path = join(dir, 'shared.log')
-  const file = files.acquire(path, { policy: { maxBytes: 0, backups: 0 } })
-  file.write(Buffer.from('ours\n'))
-  await file.idle()
-  appendFileSync(path, 'theirs\n')
-  await capture(dir, file, 2_000_000)
-  assert.equal(file.splicedBytes, 0, 'the flood went through O_APPEND writes')
-  assert.equal(readFileSync(path, 'utf8'), `ours\ntheirs\n${numbers(2_000_000)}`)
-  await files.release(file)
-})
-
-test('a log truncated from outside (copytruncate) is not spliced into a hole', needsSplice, async (t) => {
-  const dir = tempDir(t)
-  const files = new LogFiles()
-  const path = join(dir, 'truncated.log')
-  const file = files.acquire(path, { policy: { maxBytes: 0, backups: 0 } })
-  file.write(Buffer.from('before the truncation\n'))
-  await file.idle()
-  truncateSync(path, 0)
-  await capture(dir, file, 2_000_000)
-  assert.equal(file.splicedBytes, 0)
-  const content = readFileSync(path, 'utf8')
-  assert.ok(!content.includes('\0'), 'no hole of NUL bytes')
-  assert.equal(content, numbers(2_000_000))
-  await files.release(file)
-})
-
+const outsideChanges: [string, (path: string) => void, string][] = [
+  ['another process appends to', (path) => { appendFileSync(path, 'theirs\n') }, 'ours\ntheirs\n'],
+  ['truncated from outside (copytruncate)', (path) => { truncateSync(path, 0) }, ''],
+]
+for (const [what, change, before] of outsideChanges) {
+  test(`a log ${what} is not spliced: no byte overwritten, no hole`, needsSplice, async (t) => {
+    const { dir, path, file } = openLog(t, 'shared.log')
+    file.write(Buffer.from('ours\n'))
+    await file.idle()
+    change(path)
+    await capture(dir, file, 2_000_000)
+    assert.equal(file.splicedBytes, 0, 'the flood went through O_APPEND writes')
+    assert.equal(readFileSync(path, 'utf8'), `${before}${numbers(2_000_000)}`)
+  })
+}
