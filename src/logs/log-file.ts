@@ -1,8 +1,8 @@
 // One log file, shared by every writer of that path: chunks are queued and written in batches
 // (writev) off the event loop; past the high-water mark producers are asked to pause, so a fast
-// program is limited by the disk and memory stays bounded. A busy pipe can instead queue a
-// splice, which moves its bytes in the kernel (see splice.ts). Size-based rotation happens between
-// batches and splices, so nothing is lost or written twice. Written bytes are published to followers.
+// program is limited by the disk and memory stays bounded. A busy pipe can instead be spliced,
+// its bytes moved in the kernel (see splice.ts). Size-based rotation happens between batches and
+// splices, so nothing is lost or written twice. Written bytes are published to followers.
 import { close, constants, fstat, open, read, writev } from 'node:fs'
 import { rename, unlink } from 'node:fs/promises'
 import { promisify } from 'node:util'
@@ -32,12 +32,13 @@ export interface SpliceSource {
   /**
    * The run is over and the pipe should be read again: it ran dry or ended ('dry'), the file
    * needs JavaScript for a while ('yielded': another writer, a follower, closing), or splicing
-   * failed and is off for this file ('failed'; the bytes are still in the pipe).
+   * is off for this file ('failed': a splice failed, or another process writes the file; the
+   * bytes are still in the pipe).
    */
   ended(how: SpliceEnd): void
 }
 
-/** One splice moves at most a default pipe's worth. Bigger pipes made API latency worse (bench P7). */
+/** One splice moves at most a default pipe's worth: busy pipes are not widened (bench/findings.md). */
 const SPLICE_BYTES = 64 * 1024
 
 const closeAsync = promisify(close)
@@ -75,8 +76,9 @@ export class LogFile {
   /** How the file was first opened (as the program's user): a reopen after rotation must match. */
   private readonly openFd: ((path: string) => number) | undefined
   /**
-   * The same file opened again without O_APPEND, which splice(2) refuses; splices write at
-   * `size`, the end of the file, since every writer of the path goes through this queue.
+   * The same file opened again without O_APPEND, which splice(2) refuses. Every writer of the
+   * path in this daemon goes through this object, so the file ends at `size`; each splice first
+   * checks that (see runSplices).
    */
   private spliceFd: number | null = null
   private spliceFailed = false
