@@ -21,8 +21,8 @@ export interface RotationPolicy {
 
 export const DEFAULT_ROTATION: RotationPolicy = { maxBytes: 50 * 1024 * 1024, backups: 10 }
 
-/** Why a splice run ended (see `LogFile.spliceFrom`). */
-export type SpliceEnd = 'dry' | 'yielded' | 'failed'
+/** Why a splice run ended: only 'failed' changes what the file does next. */
+type SpliceEnd = 'dry' | 'yielded' | 'failed'
 
 /** A busy pipe whose bytes the file moves itself, with splice(2), until the run ends. */
 export interface SpliceSource {
@@ -30,12 +30,11 @@ export interface SpliceSource {
   /** False once the pipe is being closed: the run stops after the splice under way. */
   wanted(): boolean
   /**
-   * The run is over and the pipe should be read again: it ran dry or ended ('dry'), the file
-   * needs JavaScript for a while ('yielded': another writer, a follower, closing), or splicing
-   * is off for this file ('failed': a splice failed, or another process writes the file; the
-   * bytes are still in the pipe).
+   * The run is over and the pipe should be read again: it ran dry or ended, the file needs
+   * JavaScript for a while (another writer, a follower, closing), or splicing is off for this
+   * file (a splice failed, or another process writes the file; the bytes are still in the pipe).
    */
-  ended(how: SpliceEnd): void
+  ended(): void
 }
 
 /** One splice moves at most a default pipe's worth: busy pipes are not widened (bench/findings.md). */
@@ -230,16 +229,16 @@ export class LogFile {
     const end = (how: SpliceEnd): void => {
       this.spliceSource = null
       if (how === 'failed') this.spliceFailed = true
-      source.ended(how)
+      source.ended()
       if (this.queue.length > 0) void this.flush()
       else this.becomeIdle()
     }
+    if (splicer === undefined) {
+      end('failed')
+      return
+    }
     let retried = false
     const step = (): void => {
-      if (splicer === undefined) {
-        end('failed')
-        return
-      }
       if (!source.wanted() || this.closing || this.queue.length > 0 || this.followers.isFollowed(this.path)) {
         end('yielded')
         return
