@@ -1,12 +1,12 @@
 // Hoody Daemon: the real server on a free port with a temp data dir.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { HoodyDaemonClient } from '../../src/client/index.js'
 import type { BenchProgram, Manager, ManagerStatus } from './manager.js'
-import { untilExit, waitUntil } from './util.js'
+import { discardDir, untilExit, waitUntil } from './util.js'
 
 const BIN = fileURLToPath(new URL('../../dist/cli/hoody-daemon.js', import.meta.url))
 
@@ -48,7 +48,7 @@ export class HoodyManager implements Manager {
       this.child.kill('SIGTERM')
       await untilExit(this.child)
     }
-    rmSync(this.dataDir, { recursive: true, force: true })
+    discardDir(this.dataDir)
   }
 
   private get api(): HoodyDaemonClient {

@@ -1,11 +1,12 @@
 // PM2 from the devDependency, with its own PM2_HOME in a temp dir, driven by its CLI.
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import type { BenchProgram, Manager, ManagerStatus } from './manager.js'
+import { discardDir } from './util.js'
 
 const run = promisify(execFile)
 const PM2 = fileURLToPath(new URL('../../node_modules/pm2/bin/pm2', import.meta.url))
@@ -25,7 +26,7 @@ export class Pm2Manager implements Manager {
 
   async down(): Promise<void> {
     await this.pm2(['kill']).catch(() => undefined)
-    rmSync(this.home, { recursive: true, force: true })
+    discardDir(this.home)
   }
 
   async startAll(programs: readonly BenchProgram[]): Promise<void> {

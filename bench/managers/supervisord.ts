@@ -5,7 +5,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { BenchProgram, Manager, ManagerStatus } from './manager.js'
-import { untilExit, waitUntil } from './util.js'
+import { discardDir, untilExit, waitUntil } from './util.js'
 import { call, requestBody } from './xmlrpc.js'
 
 export function supervisordBinary(): string | undefined {
@@ -78,7 +78,7 @@ files = ${this.dir}/conf.d/*.conf
       this.child.kill('SIGTERM')
       await untilExit(this.child)
     }
-    rmSync(this.dir, { recursive: true, force: true })
+    discardDir(this.dir)
   }
 
   async startAll(programs: readonly BenchProgram[]): Promise<void> {

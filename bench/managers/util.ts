@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { lstatSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs'
+import { join } from 'node:path'
 import { isLiveProcess, isRunningProcess, statFields } from '../../src/system/proc-identity.js'
 
 export async function waitUntil<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, what: string, intervalMs = 10): Promise<T> {
@@ -18,6 +19,47 @@ export function untilExit(child: ChildProcess, timeoutMs = 60_000): Promise<void
     const timer = setTimeout(() => { child.kill('SIGKILL') }, timeoutMs)
     child.once('exit', () => { clearTimeout(timer); resolve() })
   })
+}
+
+const discarded: string[] = []
+const BIG_FILE_BYTES = 1024 * 1024
+
+/**
+ * Remove a manager's temp dir without slowing the scenario that follows. On ext4 without a
+ * journal (this machine's root file system), every new inode skips the ones freed in the last
+ * 60 s (300 s while their table block is dirty), reading their blocks one by one. Deleting a
+ * run's 2000 log files made the next manager's 2000 creations a quarter slower (P1, see
+ * bench/findings.md), and only managers that write log files paid it. So the big files go now
+ * (a few inodes, most of the space) and the many small ones at the end of the bench.
+ */
+export function discardDir(dir: string): void {
+  removeBigFiles(dir)
+  if (discarded.length === 0) process.once('exit', removeDiscarded)
+  discarded.push(dir)
+}
+
+function removeBigFiles(dir: string): void {
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return
+  }
+  for (const name of names) {
+    const path = join(dir, name)
+    try {
+      const stat = lstatSync(path)
+      if (stat.isDirectory()) removeBigFiles(path)
+      else if (stat.size >= BIG_FILE_BYTES) unlinkSync(path)
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
+/** Remove every dir given to `discardDir` so far (also done when the process exits). */
+export function removeDiscarded(): void {
+  for (const dir of discarded.splice(0)) rmSync(dir, { recursive: true, force: true })
 }
 
 /** Does `pid` exist and is it not a zombie? */

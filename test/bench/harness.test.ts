@@ -2,11 +2,13 @@
 // and the report renders. The figures themselves are for `npm run bench`, never asserted here.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { BareHttpManager } from '../../bench/managers/bare-http.js'
 import { HoodyManager } from '../../bench/managers/hoody.js'
-import { alive, startedBy, stillAlive, waitUntil } from '../../bench/managers/util.js'
+import { alive, discardDir, removeDiscarded, startedBy, stillAlive, waitUntil } from '../../bench/managers/util.js'
 import { BARE_HTTP, FLOOD_BESIDE, renderReport } from '../../bench/report.js'
 import { p1, p2, p4, p6, p7Beside } from '../../bench/scenarios.js'
 import { summarize, summarizeRuns } from '../../bench/stats.js'
@@ -81,4 +83,17 @@ test('the leftover check finds what a manager started, and the scenarios\' progr
   manager.kill('SIGKILL')
   program.kill('SIGKILL')
   assert.deepEqual(await stillAlive(found, 5_000), [], 'gone once killed')
+})
+
+test('a discarded temp dir loses its big files at once and the rest when the bench ends', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'hoody-test-discard-'))
+  cleanup(t, () => { rmSync(dir, { recursive: true, force: true }) })
+  mkdirSync(join(dir, 'logs'))
+  writeFileSync(join(dir, 'logs', 'big.log'), Buffer.alloc(2 * 1024 * 1024))
+  writeFileSync(join(dir, 'logs', 'small.log'), 'x')
+  discardDir(dir)
+  assert.equal(existsSync(join(dir, 'logs', 'big.log')), false, 'the big file is gone now')
+  assert.equal(existsSync(join(dir, 'logs', 'small.log')), true, 'the small one stays until the end')
+  removeDiscarded()
+  assert.equal(existsSync(dir), false)
 })
