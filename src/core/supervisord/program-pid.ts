@@ -25,8 +25,16 @@ export function notProgramYet(pid: number, config: string): boolean {
   return argv.includes(config) || (argv[0] === ENV_BINARY && argv[1] === '-C' && argv[3] === '--')
 }
 
-/** Until `pid` is the program (or gone); bounded. */
-export async function untilProgram(pid: number, config: string): Promise<void> {
+/**
+ * Until `pid` is the program (or gone); bounded. True once it is: the caller records that, since
+ * a later look may fall on the program's own exec (a `sh -c '…; exec prog'`), when the command
+ * line reads empty for an instant and would pass for the fork's again.
+ */
+export async function untilProgram(pid: number, config: string): Promise<boolean> {
   const deadline = Date.now() + EXEC_WAIT_MS
-  while (notProgramYet(pid, config) && Date.now() < deadline) await delay(2)
+  for (;;) {
+    if (!notProgramYet(pid, config)) return true
+    if (Date.now() >= deadline) return false
+    await delay(2)
+  }
 }

@@ -5,11 +5,11 @@
 import { mkdirSync } from 'node:fs'
 import { EngineError } from '../../errors.js'
 import type { Program } from '../../schema/program.js'
-import { stopUnrecorded } from '../adoption.js'
 import type { InstanceSnapshot, LiveInstanceRecord, LogPaths, ProcessEngine, ProcessRecord } from '../engine.js'
 import { groupAlive, signalGroup } from '../kill.js'
 import { KeyedLock } from '../keyed-lock.js'
 import { instancePorts } from '../ports.js'
+import { ChangeWaiters } from './change-waiters.js'
 import { ConfigSync } from './config-sync.js'
 import { readRelay } from './event-relay.js'
 import { LogFollower } from './log-follower.js'
@@ -21,11 +21,9 @@ import { applyInfo, LIVE_STATES, newSlot, snapshotOf, type ProcessInfo, type Slo
 import { attemptProblem, logAccessProblem } from './spawn-reason.js'
 import { isInfo, StateReader, target } from './state-reader.js'
 import { findSupervisord, SupervisordProcess, supervisordPaths } from './supervisord-process.js'
+import { SupervisordRecovery, type RecoveryHost } from './supervisord-recovery.js'
 import { FAULTS, XmlRpcFault } from './xmlrpc-client.js'
 
-/** After supervisord died: wait this long before the first restart, doubling up to the cap. */
-const RESTART_BASE_MS = 1000
-const RESTART_CAP_MS = 30_000
 const GROUP_POLL_MS = 20
 
 export interface SupervisordEngineOptions {
@@ -51,7 +49,7 @@ export class SupervisordEngine implements ProcessEngine {
   private readonly byName = new Map<string, Slot>()
   private readonly locks = new KeyedLock()
   private readonly follower = new LogFollower()
-  private readonly listeners = new Set<() => void>()
+  private readonly waiters = new ChangeWaiters()
   private changes = 0
   private readonly config: ConfigSync
   private readonly reader: StateReader
@@ -61,9 +59,9 @@ export class SupervisordEngine implements ProcessEngine {
   private closed = false
   /** Why supervisord cannot be used now (health), or null. */
   private problem: string | null = null
-  private restartDelay = RESTART_BASE_MS
   private relay: { close: () => void } | null = null
   private readonly restarts = new RestartRules((slot, why) => { this.rerun(slot, why) })
+  private readonly recovery: SupervisordRecovery
 
   constructor(options: SupervisordEngineOptions) {
     this.options = options
@@ -71,15 +69,16 @@ export class SupervisordEngine implements ProcessEngine {
     this.sv = new SupervisordProcess({
       dir: options.dir,
       identifier: `hoody-daemon:${options.scope}`,
-      onExit: (reason) => { this.onSupervisordExit(reason) },
+      onExit: (reason) => { this.recovery.onExit(reason) },
     })
+    this.recovery = new SupervisordRecovery(this.recoveryHost())
     this.reader = new StateReader({
       client: this.sv.client,
       up: () => this.up,
       closed: () => this.closed,
       slot: (group) => this.byName.get(group),
       slots: () => this.byName.values(),
-      waiting: () => this.listeners.size > 0,
+      waiting: () => this.waiters.waiting,
       apply: (slot, info) => this.apply(slot, info),
       changed: () => { this.changed() },
       readError: (error) => this.engineError('read the state of', error),
@@ -112,7 +111,7 @@ export class SupervisordEngine implements ProcessEngine {
     // The reader first: the relay's first events already find it.
     mkdirSync(this.options.dir, { recursive: true, mode: 0o700 })
     this.relay = readRelay(supervisordPaths(this.options.dir).events, (group) => { this.reader.onEvent(group) })
-    const how = await this.sv.open(binary, () => this.stopOrphans())
+    const how = await this.sv.open(binary, () => this.recovery.stopOrphans())
     this.up = true
     this.reader.schedulePoll(0)
     return how
@@ -270,18 +269,7 @@ export class SupervisordEngine implements ProcessEngine {
   }
 
   private waitForSlot(slot: Slot, done: (s: InstanceSnapshot) => boolean, timeoutMs: number): Promise<InstanceSnapshot> {
-    if (done(this.snapshot(slot))) return Promise.resolve(this.snapshot(slot))
-    return new Promise((resolve) => {
-      const finish = () => {
-        clearTimeout(timer)
-        this.listeners.delete(check)
-        resolve(this.snapshot(slot))
-      }
-      const check = () => { if (done(this.snapshot(slot))) finish() }
-      const timer = Number.isFinite(timeoutMs) ? setTimeout(finish, Math.max(0, timeoutMs)) : undefined
-      this.listeners.add(check)
-      this.reader.pollSoon()
-    })
+    return this.waiters.until(() => this.snapshot(slot), done, timeoutMs, () => { this.reader.pollSoon() })
   }
 
   /** A start command begins afresh (no earlier failures); a retry or an autorestart goes on counting. */
@@ -333,7 +321,7 @@ export class SupervisordEngine implements ProcessEngine {
     // As with the native engine, a start returns once the program itself runs (a pid to report,
     // and signals that reach it): supervisord's fork execs within milliseconds.
     const pid = slot.info?.pid ?? 0
-    if (pid > 0) await untilProgram(pid, this.sv.paths.config)
+    if (pid > 0 && await untilProgram(pid, this.sv.paths.config)) slot.execed = pid
   }
 
   /** A retry or an autorestart is due (RestartRules): a start of its own, under the slot's lock. */
@@ -371,7 +359,7 @@ export class SupervisordEngine implements ProcessEngine {
     // (milliseconds) until the current pid is the program itself.
     await this.reader.refreshOne(slot)
     const pid = slot.info?.pid ?? 0
-    if (pid > 0) await untilProgram(pid, this.sv.paths.config)
+    if (pid > 0 && await untilProgram(pid, this.sv.paths.config)) slot.execed = pid
     const began = Date.now()
     const limitMs = Math.ceil(slot.program.stopwaitsecs) * 1000
     this.reader.fence(slot)
@@ -401,61 +389,42 @@ export class SupervisordEngine implements ProcessEngine {
 
   private changed(): void {
     this.changes++
-    for (const listener of [...this.listeners]) listener()
+    this.waiters.changed()
   }
 
   private apply(slot: Slot, info: ProcessInfo): boolean {
     return applyInfo(slot, info, this.sv.paths.logfile, (exited, last) => { this.restarts.exited(exited, last) })
   }
 
-  // --- supervisord's own life ------------------------------------------------------------
-
-  /** Programs a dead supervisord left behind carry our marker: stop them before a new one starts. */
-  private async stopOrphans(): Promise<number> {
-    const stopped = await stopUnrecorded(this.scope, new Set())
-    if (stopped.length > 0) this.options.log('warn', `stopped ${stopped.length} programs left behind by a supervisord that is gone`)
-    return stopped.length
-  }
-
-  private onSupervisordExit(reason: string): void {
-    if (this.closed) return
-    this.up = false
-    this.reader.stopPolling()
-    // Retries and autorestarts due meanwhile are part of the restart below.
-    const wanted = [...this.byName.values()].filter((s) => s.pending !== null || ['STARTING', 'RUNNING', 'BACKOFF'].includes(s.info?.statename ?? ''))
-    for (const slot of wanted) this.restarts.cancel(slot)
-    this.problem = `${reason}; restarting it`
-    this.options.log('error', `${reason}: its programs are stopped, then supervisord and ${wanted.length} programs are started again`)
-    this.changed()
-    void this.recover(wanted)
-  }
-
-  private async recover(wanted: Slot[]): Promise<void> {
-    for (;;) {
-      await delay(this.restartDelay)
-      if (this.closed) return
-      try {
-        await this.stopOrphans()
-        await this.sv.restart(this.binary)
-        break
-      } catch (error) {
-        this.restartDelay = Math.min(this.restartDelay * 2, RESTART_CAP_MS)
-        this.problem = `supervisord cannot be restarted: ${(error as Error).message}; trying again in ${this.restartDelay / 1000} s`
-        this.options.log('error', this.problem)
-      }
+  /** The recovery after a death of supervisord acts on this engine through these. */
+  private recoveryHost(): RecoveryHost {
+    return {
+      scope: this.scope,
+      restart: () => this.sv.restart(this.binary),
+      closed: () => this.closed,
+      isUp: () => this.up,
+      slots: () => this.byName.values(),
+      wanted: (slot) => slot.pending !== null || ['STARTING', 'RUNNING', 'BACKOFF'].includes(slot.info?.statename ?? ''),
+      cancelRestart: (slot) => { this.restarts.cancel(slot) },
+      lost: (problem) => {
+        this.up = false
+        this.reader.stopPolling()
+        this.problem = problem
+        this.changed()
+      },
+      stillDown: (problem) => { this.problem = problem },
+      back: async () => {
+        this.up = true
+        for (const slot of this.byName.values()) slot.info = null
+        await this.reader.refresh().catch(() => undefined)
+      },
+      startAgain: (slot) => this.locks.run(slot.name, () => this.startSlot(slot, 'autorestart')),
+      recovered: () => {
+        this.problem = null
+        this.changed()
+        this.reader.schedulePoll(0)
+      },
+      log: (level, message) => { this.options.log(level, message) },
     }
-    const upSince = Date.now()
-    this.up = true
-    for (const slot of this.byName.values()) slot.info = null
-    await this.reader.refresh().catch(() => undefined)
-    await Promise.all(wanted.map((slot) => this.locks.run(slot.name, () => this.startSlot(slot, 'autorestart')).catch((error: unknown) => {
-      this.options.log('error', `${slot.name}: cannot start again after the supervisord restart: ${(error as Error).message}`)
-    })))
-    this.problem = null
-    this.changed()
-    this.reader.schedulePoll(0)
-    this.options.log('warn', `supervisord is running again; ${wanted.length} programs started again`)
-    // A supervisord that stays up a minute counts as healthy again: the next restart waits 1 s.
-    setTimeout(() => { if (this.up && Date.now() - upSince >= 60_000) this.restartDelay = RESTART_BASE_MS }, 60_000).unref()
   }
 }
