@@ -22,6 +22,7 @@ export function untilExit(child: ChildProcess, timeoutMs = 60_000): Promise<void
 }
 
 const discarded: string[] = []
+let removalRegistered = false
 const BIG_FILE_BYTES = 1024 * 1024
 
 /**
@@ -30,11 +31,13 @@ const BIG_FILE_BYTES = 1024 * 1024
  * 60 s (300 s while their table block is dirty), reading their blocks one by one. Deleting a
  * run's 2000 log files made the next manager's 2000 creations a quarter slower (P1, see
  * bench/findings.md), and only managers that write log files paid it. So the big files go now
- * (a few inodes, most of the space) and the many small ones at the end of the bench.
+ * (a few inodes, most of the space) and the many small ones at the end of the bench (a bench
+ * killed by a signal leaves them in the temp folder, named bench-*).
  */
 export function discardDir(dir: string): void {
   removeBigFiles(dir)
-  if (discarded.length === 0) process.once('exit', removeDiscarded)
+  if (!removalRegistered) process.once('exit', removeDiscarded)
+  removalRegistered = true
   discarded.push(dir)
 }
 
@@ -59,7 +62,13 @@ function removeBigFiles(dir: string): void {
 
 /** Remove every dir given to `discardDir` so far (also done when the process exits). */
 export function removeDiscarded(): void {
-  for (const dir of discarded.splice(0)) rmSync(dir, { recursive: true, force: true })
+  for (const dir of discarded.splice(0)) {
+    try {
+      rmSync(dir, { recursive: true, force: true })
+    } catch (error) {
+      console.error(`[bench] could not remove ${dir}: ${(error as Error).message}`)
+    }
+  }
 }
 
 /** Does `pid` exist and is it not a zombie? */

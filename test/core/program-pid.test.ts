@@ -21,3 +21,9 @@ test('untilProgram: false when the fork has not exec\'d within its bound', async
   cleanup(t, () => { fork.kill('SIGKILL') })
   assert.equal(await untilProgram(fork.pid as number, CONFIG), false)
 })
+
+test('untilProgram: false for a fork that ended before it exec\'d (its pid may go to a later fork)', async (t) => {
+  const fork = spawn('sh', ['-c', 'sleep 0.05; exit 3', 'fork', CONFIG], { stdio: 'ignore' })
+  cleanup(t, () => { fork.kill('SIGKILL') })
+  assert.equal(await untilProgram(fork.pid as number, CONFIG), false)
+})

@@ -26,14 +26,15 @@ export function notProgramYet(pid: number, config: string): boolean {
 }
 
 /**
- * Until `pid` is the program (or gone); bounded. True once it is: the caller records that, since
- * a later look may fall on the program's own exec (a `sh -c '…; exec prog'`), when the command
- * line reads empty for an instant and would pass for the fork's again.
+ * Until `pid` is the program (or gone); bounded. True when it is the program and alive: the
+ * caller records that, since a later look may fall on the program's own exec (a `sh -c '…; exec
+ * prog'`), when the command line reads empty for an instant and would pass for the fork's again.
+ * A pid that ended first is not marked (supervisord may give it to a later fork).
  */
 export async function untilProgram(pid: number, config: string): Promise<boolean> {
   const deadline = Date.now() + EXEC_WAIT_MS
   for (;;) {
-    if (!notProgramYet(pid, config)) return true
+    if (!notProgramYet(pid, config)) return isLiveProcess(pid)
     if (Date.now() >= deadline) return false
     await delay(2)
   }

@@ -321,7 +321,7 @@ export class SupervisordEngine implements ProcessEngine {
     // As with the native engine, a start returns once the program itself runs (a pid to report,
     // and signals that reach it): supervisord's fork execs within milliseconds.
     const pid = slot.info?.pid ?? 0
-    if (pid > 0 && await untilProgram(pid, this.sv.paths.config)) slot.execed = pid
+    if (pid > 0 && await untilProgram(pid, this.sv.paths.config) && slot.info?.pid === pid) slot.execed = pid
   }
 
   /** A retry or an autorestart is due (RestartRules): a start of its own, under the slot's lock. */
@@ -359,7 +359,7 @@ export class SupervisordEngine implements ProcessEngine {
     // (milliseconds) until the current pid is the program itself.
     await this.reader.refreshOne(slot)
     const pid = slot.info?.pid ?? 0
-    if (pid > 0 && await untilProgram(pid, this.sv.paths.config)) slot.execed = pid
+    if (pid > 0 && await untilProgram(pid, this.sv.paths.config) && slot.info?.pid === pid) slot.execed = pid
     const began = Date.now()
     const limitMs = Math.ceil(slot.program.stopwaitsecs) * 1000
     this.reader.fence(slot)
