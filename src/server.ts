@@ -49,7 +49,7 @@ function recordedEngine(dataDir: string, logDir: string, runDir: string, name: s
   const records = new ProcessRecordStore(join(dataDir, file))
   // The engine spawns nothing before it is handed out, so the recorder exists by its first change.
   const engine = nativeEngine(dataDir, logDir, runDir, name, () => { recorder.changed() })
-  const recorder = new ProcessRecorder({ repository: records, current: storedProcesses(engine), onError: (error) => { problems.report(file, error) } })
+  const recorder = new ProcessRecorder({ repository: records, current: () => storedProcesses(engine), onError: (error) => { problems.report(file, error) } })
   return { engine, records, recorder }
 }
 

@@ -34,26 +34,10 @@ export class ProcessRecorder {
   }
 }
 
-/**
- * The engine's live processes in the stored shape. A record that has not changed since the last
- * call is the same object, so the records file keeps its bytes between writes.
- */
-export function storedProcesses(engine: ProcessEngine): () => StoredProcess[] {
-  let previous = new Map<string, StoredProcess>()
-  return () => {
-    const next = new Map<string, StoredProcess>()
-    const list = engine.liveRecords().map((r) => {
-      const key = `${r.programId}\0${r.port}\0${r.pid}\0${r.procStart}`
-      const known = previous.get(key)
-      const stored = known !== undefined && known.started_at === r.startedAt && known.stdout_pipe === r.stdoutPipe && known.stderr_pipe === r.stderrPipe
-        ? known
-        : { id: r.programId, port: r.port, pid: r.pid, proc_start: r.procStart, started_at: r.startedAt, stdout_pipe: r.stdoutPipe, stderr_pipe: r.stderrPipe }
-      next.set(key, stored)
-      return stored
-    })
-    previous = next
-    return list
-  }
+export function storedProcesses(engine: ProcessEngine): StoredProcess[] {
+  return engine.liveRecords().map((r) => ({
+    id: r.programId, port: r.port, pid: r.pid, proc_start: r.procStart, started_at: r.startedAt, stdout_pipe: r.stdoutPipe, stderr_pipe: r.stderrPipe,
+  }))
 }
 
 export function processRecordOf(stored: StoredProcess): ProcessRecord {

@@ -1,18 +1,16 @@
 // Atomic file replacement: write a temp file beside the target, fsync it, rename it over the
 // target, fsync the folder. A crash at any moment leaves the old file or the new one, whole.
 import { randomBytes } from 'node:crypto'
-import { open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises'
+import { open, readdir, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 
 const TEMP_MARK = '.tmp-'
 
-/** `data`: the content, or buffers written one after the other (no copy into one). */
-export async function writeFileAtomic(path: string, data: string | Buffer | readonly Buffer[], mode = 0o600): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Buffer, mode = 0o600): Promise<void> {
   const temp = `${path}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`
   const handle = await open(temp, 'wx', mode)
   try {
-    if (typeof data === 'string' || Buffer.isBuffer(data)) await handle.writeFile(data)
-    else await writeAll(handle, data)
+    await handle.writeFile(data)
     await handle.sync()
   } catch (error) {
     await handle.close()
@@ -27,16 +25,6 @@ export async function writeFileAtomic(path: string, data: string | Buffer | read
     throw error
   }
   await syncDirectory(dirname(path))
-}
-
-async function writeAll(handle: FileHandle, buffers: readonly Buffer[]): Promise<void> {
-  const rest = [...buffers]
-  while (rest.length > 0) {
-    let { bytesWritten } = await handle.writev(rest)
-    // A short write (rare on a regular file) goes on where it stopped.
-    while (rest.length > 0 && bytesWritten >= (rest[0] as Buffer).length) bytesWritten -= (rest.shift() as Buffer).length
-    if (bytesWritten > 0) rest[0] = (rest[0] as Buffer).subarray(bytesWritten)
-  }
 }
 
 async function syncDirectory(dir: string): Promise<void> {

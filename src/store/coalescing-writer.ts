@@ -2,10 +2,8 @@
 // every caller resolves once a write that contains its change is on disk. The content is a
 // function, called only for the state actually written: a burst of 1000 saves of a growing
 // list serialises it a few times, not 1000 times.
-/** A file's content: one string, or buffers written one after the other. */
-export type Data = string | readonly Buffer[]
-type Write = (data: Data) => Promise<void>
-export type Content = () => Data
+type Write = (data: string) => Promise<void>
+export type Content = () => string
 
 interface Waiter {
   resolve: () => void

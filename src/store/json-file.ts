@@ -8,16 +8,11 @@ export class JsonFile {
   readonly path: string
   private readonly writer: CoalescingWriter
   private readonly indent: number
-  /** Each element `writeLatestList` wrote, as it sits in the file (indented, UTF-8). */
-  private readonly elementBytes = new WeakMap<object, Buffer>()
-  private readonly punctuation: { open: Buffer; comma: Buffer; close: Buffer }
 
   /** `compact`: one line, for files only the daemon reads (a third faster to write, and smaller). */
   constructor(path: string, options: { compact?: boolean } = {}) {
     this.path = path
     this.indent = options.compact === true ? 0 : 2
-    const newline = this.indent > 0 ? '\n' : ''
-    this.punctuation = { open: Buffer.from(`[${newline}`), comma: Buffer.from(`,${newline}`), close: Buffer.from(`${newline}]\n`) }
     this.writer = new CoalescingWriter((data) => writeFileAtomic(path, data, 0o600))
   }
 
@@ -38,35 +33,9 @@ export class JsonFile {
     }
   }
 
-  /**
-   * Persist the list `current` returns when the write happens (for state that changes often),
-   * byte for byte as `write` would. Each element is serialised once, and its bytes are kept (by
-   * identity) for the writes after: a burst of 1000 adds rewrote 29 MB of unchanged programs,
-   * as strings big enough for V8's large-object space. So an element must never change once
-   * saved; a change is a new object.
-   */
-  writeLatestList(current: () => readonly object[]): Promise<void> {
-    return this.writer.save(() => this.listBytes(current()))
-  }
-
-  private listBytes(list: readonly object[]): Buffer[] {
-    if (list.length === 0) return [Buffer.from('[]\n')]
-    const { open, comma, close } = this.punctuation
-    const chunks: Buffer[] = [open]
-    for (const element of list) {
-      let bytes = this.elementBytes.get(element)
-      if (bytes === undefined) {
-        const json = JSON.stringify(element, null, this.indent)
-        // One level deeper than JSON.stringify(element) puts it.
-        const pad = ' '.repeat(this.indent)
-        bytes = Buffer.from(this.indent > 0 ? pad + json.replaceAll('\n', `\n${pad}`) : json)
-        this.elementBytes.set(element, bytes)
-      }
-      if (chunks.length > 1) chunks.push(comma)
-      chunks.push(bytes)
-    }
-    chunks.push(close)
-    return chunks
+  /** Persist whatever `current` returns when the write happens (for state that changes often). */
+  writeLatest(current: () => unknown): Promise<void> {
+    return this.writer.save(() => `${JSON.stringify(current(), null, this.indent)}\n`)
   }
 
   /** Persist `value` (serialised only if this state is the one that gets written). */

@@ -27,8 +27,8 @@ export class ProcessRecordStore implements ProcessRecordRepository {
     })
   }
 
-  /** The current records, taken when the write happens (a burst of changes is one write). A record is never changed in place. */
+  /** The current records, taken when the write happens (a burst of changes is one write). */
   save(current: () => readonly StoredProcess[]): Promise<void> {
-    return this.file.writeLatestList(current)
+    return this.file.writeLatest(current)
   }
 }

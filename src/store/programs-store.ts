@@ -24,9 +24,9 @@ export class ProgramsStore implements ProgramRepository {
     return parsed === null ? null : parsePrograms(this.path, parsed)
   }
 
-  /** A bare JSON array of programs, like GET /programs answers. Programs are replaced, never changed in place. */
+  /** A bare JSON array of programs, like GET /programs answers. */
   save(current: () => readonly Program[]): Promise<void> {
-    return this.file.writeLatestList(current)
+    return this.file.writeLatest(current)
   }
 }
 
