@@ -46,6 +46,18 @@ describe('logs', () => {
     assert.match(reply.body.error, /\/nonexistent\/hoody\/out\.log/)
   })
 
+  test('a log path ending in / is a spawn error naming it, and the daemon stays healthy', async (t) => {
+    const daemon = await startDaemon(t)
+    // supervisord reads '/x/' as a file in '/x', where Node's dirname says '/': found by the fuzz.
+    for (const [name, path] of [['slashgone', `${tempDir(t)}/gone/`], ['slashdir', `${tempDir(t)}/`]] as const) {
+      await daemon.add({ name, command: 'sleep 10', stdout_logfile: path, startretries: 0 })
+      const reply = await daemon.post(`/programs/${name}/start`)
+      assert.equal(reply.body.code, 'SPAWN_ERROR', path)
+      assert.ok(String(reply.body.error).includes(path), `${path}: ${String(reply.body.error)}`)
+    }
+    assert.equal((await daemon.get('/health')).status, 200)
+  })
+
   test('a fast writer loses no byte', async (t) => {
     const daemon = await startDaemon(t)
     // 200k numbered lines as fast as the shell can go (~1.3 MB), through the pipes and the writer.
