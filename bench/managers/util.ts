@@ -22,7 +22,7 @@ export function untilExit(child: ChildProcess, timeoutMs = 60_000): Promise<void
 }
 
 const discarded: string[] = []
-let removalRegistered = false
+process.once('exit', () => { removeDiscarded() })
 const BIG_FILE_BYTES = 1024 * 1024
 
 /**
@@ -36,8 +36,6 @@ const BIG_FILE_BYTES = 1024 * 1024
  */
 export function discardDir(dir: string): void {
   removeBigFiles(dir)
-  if (!removalRegistered) process.once('exit', removeDiscarded)
-  removalRegistered = true
   discarded.push(dir)
 }
 

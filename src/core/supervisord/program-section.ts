@@ -39,11 +39,11 @@ export interface InstancePlan {
 function logDirProblem(path: string): string | undefined {
   // The folder as supervisord (Python's dirname) takes it: of '/a/b/' that is '/a/b', where
   // Node's dirname says '/a'. A path ending in '/' names no file: open(2) refuses it too.
-  const dir = path.endsWith('/') ? path.replace(/\/+$/, '') || '/' : dirname(path)
+  const namesFolder = path.endsWith('/')
+  const dir = namesFolder ? path.replace(/\/+$/, '') || '/' : dirname(path)
   try {
-    if (path.endsWith('/') && statSync(dir).isDirectory()) return `cannot open log file: EISDIR: illegal operation on a directory, open '${path}'`
-    if (statSync(dir).isDirectory()) return undefined
-    return `cannot open log file: ENOTDIR: not a directory, open '${path}'`
+    if (!statSync(dir).isDirectory()) return `cannot open log file: ENOTDIR: not a directory, open '${path}'`
+    return namesFolder ? `cannot open log file: EISDIR: illegal operation on a directory, open '${path}'` : undefined
   } catch {
     return `cannot open log file: ENOENT: no such file or directory, open '${path}'`
   }

@@ -80,15 +80,12 @@ export class SupervisordRecovery {
         this.host.log('error', problem)
       }
     }
-    const upSince = Date.now()
     await this.host.back()
     await Promise.all(wanted.map((slot) => this.host.startAgain(slot).catch((error: unknown) => {
       this.host.log('error', `${slot.name}: cannot start again after the supervisord restart: ${(error as Error).message}`)
     })))
     this.host.recovered()
     this.host.log('warn', `supervisord is running again; ${wanted.length} programs started again`)
-    setTimeout(() => {
-      if (this.host.isUp() && Date.now() - upSince >= HEALTHY_AFTER_MS) this.restartDelay = this.baseMs
-    }, HEALTHY_AFTER_MS).unref()
+    setTimeout(() => { if (this.host.isUp()) this.restartDelay = this.baseMs }, HEALTHY_AFTER_MS).unref()
   }
 }
